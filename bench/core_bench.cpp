@@ -1,0 +1,160 @@
+// Core benchmark: success-path overhead of recovering_client over calling the transport directly,
+// heap allocations per call, and reconnects performed when 1, 8 or 64 callers meet one expired
+// session. Figures are ratios taken in one run; see docs/benchmarks.md.
+#include "mcp_recovery/recovering_client.hpp"
+#include "mcp_recovery/testing/scripted_transport.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+// ---- heap allocation counter (global operator new) ----
+namespace {
+std::atomic<std::uint64_t> g_allocations{0};
+}
+void* operator new(std::size_t n) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+using namespace mcp_recovery;
+using bench_clock = std::chrono::steady_clock;
+
+template <class T>
+inline void keep(T const& value) {
+#if defined(__GNUC__) || defined(__clang__)
+    asm volatile("" : : "r,m"(value) : "memory");
+#else
+    static volatile T sink;
+    sink = value;
+#endif
+}
+
+// An in-memory transport as cheap as a transport can be: answers every request at once.
+struct memory_request {
+    std::string_view method;
+    std::uint64_t id;
+};
+struct memory_response {
+    std::uint64_t id;
+    std::uint64_t generation;
+};
+class memory_transport {
+public:
+    using request_type = memory_request;
+    using response_type = memory_response;
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((noinline))
+#endif
+    outcome<memory_response> send(const memory_request& r) {
+        ++served_;
+        return memory_response{r.id, generation_};
+    }
+    outcome<void> reconnect() {
+        ++generation_;
+        return {};
+    }
+    std::uint64_t generation() const noexcept { return generation_; }
+    std::uint64_t served() const noexcept { return served_; }
+
+private:
+    std::uint64_t generation_ = 1;
+    std::uint64_t served_ = 0;
+};
+
+double ns_per_call_direct(memory_transport& t, std::uint64_t n) {
+    const auto start = bench_clock::now();
+    for (std::uint64_t i = 0; i < n; ++i) {
+        auto r = t.send(memory_request{"tools/call", i});
+        keep(r->id);
+    }
+    return std::chrono::duration<double, std::nano>(bench_clock::now() - start).count() / static_cast<double>(n);
+}
+
+template <class Client>
+double ns_per_call_client(Client& c, std::uint64_t n) {
+    const auto start = bench_clock::now();
+    for (std::uint64_t i = 0; i < n; ++i) {
+        auto r = c.try_call(memory_request{"tools/call", i});
+        keep(r->id);
+    }
+    return std::chrono::duration<double, std::nano>(bench_clock::now() - start).count() / static_cast<double>(n);
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const bool quick = argc > 1 && std::string_view(argv[1]) == "--quick";
+    const std::uint64_t n = quick ? 200000 : 5000000;
+    const int rounds = quick ? 3 : 15;
+
+    std::printf("# mcp-recovery core benchmark\n\n");
+    std::printf("## Success-path overhead (in-memory transport, %llu calls per round, %d rounds, interleaved)\n\n",
+                static_cast<unsigned long long>(n), rounds);
+
+    memory_transport direct;
+    recovering_client<memory_transport> client{std::in_place};
+    std::vector<double> d_ns, c_ns, diffs;
+    for (int r = 0; r < rounds; ++r) {
+        const double d = ns_per_call_direct(direct, n);
+        const double c = ns_per_call_client(client, n);
+        d_ns.push_back(d);
+        c_ns.push_back(c);
+        diffs.push_back(c - d);
+    }
+    const double d_med = median(d_ns), c_med = median(c_ns);
+    std::printf("| path | ns/call (median of rounds) |\n|---|---|\n");
+    std::printf("| transport.send directly | %.2f |\n", d_med);
+    std::printf("| recovering_client::try_call | %.2f |\n", c_med);
+    std::printf("| extra per call (median of per-round differences) | %.2f |\n", median(diffs));
+    std::printf("| ratio client/direct | %.3f |\n\n", c_med / d_med);
+
+    const std::uint64_t before = g_allocations.load();
+    for (std::uint64_t i = 0; i < 100000; ++i) keep(client.try_call(memory_request{"tools/call", i})->id);
+    const std::uint64_t allocs = g_allocations.load() - before;
+    std::printf("Heap allocations on the success path: %llu in 100000 calls (%.4f per call)\n\n",
+                static_cast<unsigned long long>(allocs), static_cast<double>(allocs) / 100000.0);
+
+    std::printf("## Recovery of one scripted session expiry with concurrent callers\n\n");
+    std::printf("| callers | reconnects | all succeeded | wall time (ms) |\n|---|---|---|---|\n");
+    bool all_one = true;
+    for (int callers : {1, 8, 64}) {
+        recovering_client<testing::scripted_transport, default_classifier, retry_once, no_backoff,
+                          single_flight_reconnector<>, counting_observer>
+            c{std::in_place};
+        c.transport().expire_session();
+        std::atomic<int> ok{0};
+        std::atomic<bool> go{false};
+        std::vector<std::thread> threads;
+        for (int i = 0; i < callers; ++i)
+            threads.emplace_back([&] {
+                while (!go.load()) std::this_thread::yield();
+                if (c.try_call(testing::scripted_request{"tools/list", "k"})) ok.fetch_add(1);
+            });
+        const auto start = bench_clock::now();
+        go.store(true);
+        for (auto& t : threads) t.join();
+        const double ms = std::chrono::duration<double, std::milli>(bench_clock::now() - start).count();
+        std::printf("| %d | %zu | %s | %.2f |\n", callers, c.transport().reconnects(), ok.load() == callers ? "yes" : "NO",
+                    ms);
+        all_one = all_one && c.transport().reconnects() == 1 && ok.load() == callers;
+    }
+    std::printf("\n%s\n", all_one ? "exactly one reconnect in every case" : "MORE THAN ONE RECONNECT or a failed call");
+    return all_one && allocs == 0 ? 0 : 1;
+}

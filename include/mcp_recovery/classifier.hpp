@@ -1,0 +1,379 @@
+// mcp-recovery: recovery policies for MCP clients.
+// SPDX-License-Identifier: BSL-1.0
+#ifndef MCP_RECOVERY_CLASSIFIER_HPP
+#define MCP_RECOVERY_CLASSIFIER_HPP
+
+#include "mcp_recovery/config.hpp"
+#include "mcp_recovery/error.hpp"
+#include "mcp_recovery/failure.hpp"
+
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#if MCP_RECOVERY_HAS_CONCEPTS
+#include <concepts>
+#endif
+
+/// Classifiers: what a `failure` means (`failure_kind`), and rules that compose into one.
+///
+/// Classifier concept (C++17 `is_classifier_v<C>`, C++20 `classifier<C>`), for `c` a `const C&`
+/// and `f` a `const failure&`:
+///
+/// | Expression      | Type           | Semantics                                          |
+/// |-----------------|----------------|----------------------------------------------------|
+/// | `c.classify(f)` | `failure_kind` | What the client should do about `f`. Always decides. |
+///
+/// Rule concept (C++17 `is_classifier_rule_v<R>`, C++20 `classifier_rule<R>`), for `r` a `const R&`:
+///
+/// | Expression   | Type                          | Semantics                                   |
+/// |--------------|-------------------------------|---------------------------------------------|
+/// | `r.match(f)` | `std::optional<failure_kind>` | A decision, or `std::nullopt`: no opinion.  |
+///
+/// Models: `spec_classifier`, `first_match<...>`, `default_classifier` (classifiers);
+/// `session_message_rules` (rule). Classification never does I/O and never allocates.
+
+namespace mcp_recovery {
+
+namespace detail {
+
+template <class T, class = void>
+struct has_classify : std::false_type {};
+
+template <class T>
+struct has_classify<T, std::void_t<decltype(std::declval<const T&>().classify(std::declval<const failure&>()))>>
+    : std::is_same<decltype(std::declval<const T&>().classify(std::declval<const failure&>())), failure_kind> {};
+
+template <class T, class = void>
+struct has_match : std::false_type {};
+
+template <class T>
+struct has_match<T, std::void_t<decltype(std::declval<const T&>().match(std::declval<const failure&>()))>>
+    : std::is_same<decltype(std::declval<const T&>().match(std::declval<const failure&>())),
+                   std::optional<failure_kind>> {};
+
+}  // namespace detail
+
+/// Whether `T` models the classifier concept: `failure_kind classify(const failure&) const`.
+template <class T>
+struct is_classifier : detail::has_classify<T> {};
+
+template <class T>
+inline constexpr bool is_classifier_v = is_classifier<T>::value;
+
+/// Whether `T` models the rule concept: `std::optional<failure_kind> match(const failure&) const`.
+///
+/// A rule may decline (`std::nullopt`); it is meant to sit in front of a classifier in a
+/// `first_match`.
+template <class T>
+struct is_classifier_rule : detail::has_match<T> {};
+
+template <class T>
+inline constexpr bool is_classifier_rule_v = is_classifier_rule<T>::value;
+
+#if MCP_RECOVERY_HAS_CONCEPTS
+/// A type that turns any failure into a decision. Same requirements as `is_classifier`.
+template <class C>
+concept classifier = requires(const C& c, const failure& f) {
+    { c.classify(f) } -> std::same_as<failure_kind>;
+};
+
+/// A type that decides some failures and passes on the rest. Same requirements as `is_classifier_rule`.
+template <class R>
+concept classifier_rule = requires(const R& r, const failure& f) {
+    { r.match(f) } -> std::same_as<std::optional<failure_kind>>;
+};
+#endif
+
+/// Whether an error code means the caller cancelled the operation.
+///
+/// True for anything equivalent to `std::errc::operation_canceled` (generic or system category,
+/// which covers Asio's `operation_aborted` on POSIX) and for `mcp_recovery::errc::cancelled`.
+/// Every classifier here treats such a failure as `cancelled` whatever else it carries.
+inline bool is_cancellation(const std::error_code& ec) noexcept {
+    return ec == std::errc::operation_canceled || ec == errc::cancelled;
+}
+
+/// The HTTP semantics of the MCP Streamable HTTP spec, and nothing more: it never reads the message.
+///
+/// Decision order: a cancelled transport -> `cancelled`; 401 -> `unauthorized`; 403 with
+/// `WWW-Authenticate` -> `unauthorized`, other 403 -> `permanent`; 429 -> `throttled`; 503 with a
+/// Retry-After -> `throttled`; 404 on a request that carried a session id -> `session_expired`,
+/// other 404 -> `permanent`; a transport error with no HTTP status, or after a 2xx status (a
+/// stream that broke before the response) -> `connection_lost`; 408, 500, 502, 503 (no
+/// Retry-After), 504 -> `transient`; anything else (400, 406, a JSON-RPC error code on its own,
+/// ...) -> `permanent`. Any other status decides even when a transport error is also set.
+///
+/// Servers that answer a lost session with 400 and a message need `session_message_rules` in
+/// front of it; `default_classifier` is that combination. Stateless, noexcept, trivially cheap.
+class spec_classifier {
+public:
+    failure_kind classify(const failure& f) const noexcept {
+        if (is_cancellation(f.transport_error)) return failure_kind::cancelled;
+        switch (f.http_status) {
+        case 401: return failure_kind::unauthorized;
+        case 403: return f.www_authenticate ? failure_kind::unauthorized : failure_kind::permanent;
+        case 429: return failure_kind::throttled;
+        case 503: return f.retry_after ? failure_kind::throttled : failure_kind::transient;
+        case 404: return f.had_session_id ? failure_kind::session_expired : failure_kind::permanent;
+        case 408:
+        case 500:
+        case 502:
+        case 504: return failure_kind::transient;
+        default: break;
+        }
+        if (f.transport_error && (f.http_status == 0 || (f.http_status >= 200 && f.http_status < 300)))
+            return failure_kind::connection_lost;
+        return failure_kind::permanent;
+    }
+};
+
+namespace detail {
+
+constexpr char ascii_lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+constexpr bool is_ascii_lower_text(std::string_view s) noexcept {
+    for (char c : s)
+        if (c >= 'A' && c <= 'Z') return false;
+    return !s.empty();
+}
+
+/// Whether `needle` (already lower case) occurs in `text`, ignoring ASCII case in `text`.
+constexpr bool contains_ascii_icase(std::string_view text, std::string_view needle) noexcept {
+    if (needle.size() > text.size()) return false;
+    const std::size_t last = text.size() - needle.size();
+    for (std::size_t i = 0; i <= last; ++i) {
+        std::size_t j = 0;
+        while (j < needle.size() && ascii_lower(text[i + j]) == needle[j]) ++j;
+        if (j == needle.size()) return true;
+    }
+    return false;
+}
+
+// Lower case, so that matching lowers only the message. Each is what a real server or SDK says
+// for a lost session (collected from their code and from running them).
+inline constexpr std::array<std::string_view, 10> default_session_phrases{{
+    "session not found",            // TypeScript, Python >= 1.26, Go, C# servers; Go client ErrSessionMissing
+    "no valid session id",          // TypeScript example router and Python <= 1.25: 400 "Bad Request: No valid session ID provided"
+    "invalid or expired session",   // Python transport internals; hosted servers
+    "session has been terminated",  // Python transport internals
+    "session terminated",           // Python SDK client: JSON-RPC 32600 "Session terminated"
+    "session is closing",           // Go server
+    "session expired",              // hosted servers
+    "session has expired",          // C# client: ClientTransportClosedException says the session has expired
+    "unknown session",              // hosted servers
+    "invalid session id",           // hosted servers (legacy SSE)
+}};
+
+constexpr bool all_lower(const std::array<std::string_view, default_session_phrases.size()>& a) noexcept {
+    for (std::string_view p : a)
+        if (!is_ascii_lower_text(p)) return false;
+    return true;
+}
+static_assert(all_lower(default_session_phrases), "default session phrases must be non-empty and lower case");
+
+}  // namespace detail
+
+/// A rule that recognises "the server lost the session" in the server's message.
+///
+/// Matches when `failure::message` contains one of its phrases, ignoring ASCII case; then it
+/// decides `session_expired`, otherwise it has no opinion. The phrase list is a narrow allow-list
+/// (`default_phrases()`): each names a *session* that is gone, so an unrelated "not found" or a
+/// "Mcp-Session-Id header is required" does not match.
+///
+/// Scope: it never matches when the transport error is a cancellation, nor for HTTP 401, 403 and
+/// 429 (those are cancellation, auth and throttling whatever the text says), nor for a 2xx status
+/// (the server accepted the request on its session; such text comes from a tool or handler).
+///
+/// Only the first `failure_message::max_size` bytes of a message exist (the failure cuts longer
+/// text when it is stored), so a phrase that does not end within them never matches.
+///
+/// Cost: default construction does not allocate (the defaults live in a static array); each
+/// `match` compares at most (phrases x message length x phrase length) bytes, with the message
+/// bounded as above. `match` may run concurrently with itself; `add`, `clear` and `use_defaults`
+/// must not run concurrently with anything: configure first, then share.
+class session_message_rules {
+public:
+    /// The built-in phrases, lower case.
+    static constexpr const std::array<std::string_view, detail::default_session_phrases.size()>&
+    default_phrases() noexcept {
+        return detail::default_session_phrases;
+    }
+
+    /// Starts with the default phrases and no extra ones. Does not allocate.
+    session_message_rules() noexcept = default;
+
+    /// Adds a phrase (stored lower case). An empty phrase is ignored: it would match every message.
+    session_message_rules& add(std::string phrase) {
+        if (phrase.empty()) return *this;
+        for (char& c : phrase) c = detail::ascii_lower(c);
+        extra_.push_back(std::move(phrase));
+        return *this;
+    }
+
+    /// Drops every phrase, the defaults included; the rule matches nothing until `add` or `use_defaults(true)`.
+    session_message_rules& clear() noexcept {
+        extra_.clear();
+        use_defaults_ = false;
+        return *this;
+    }
+
+    /// Turns the default phrases on or off; phrases given to `add` stay either way.
+    session_message_rules& use_defaults(bool on) noexcept {
+        use_defaults_ = on;
+        return *this;
+    }
+
+    bool uses_defaults() const noexcept { return use_defaults_; }
+
+    /// The phrases given to `add`, lower case, in order.
+    const std::vector<std::string>& extra_phrases() const noexcept { return extra_; }
+
+    /// `session_expired` when the message names a lost session (see the scope above), else `std::nullopt`.
+    std::optional<failure_kind> match(const failure& f) const noexcept {
+        if (is_cancellation(f.transport_error)) return std::nullopt;
+        const int status = f.http_status;
+        if (status == 401 || status == 403 || status == 429 || (status >= 200 && status < 300)) return std::nullopt;
+        return contains_phrase(f.message.view()) ? std::optional<failure_kind>(failure_kind::session_expired)
+                                                 : std::nullopt;
+    }
+
+    /// Whether `text` contains one of the active phrases, ignoring ASCII case. No scope checks.
+    bool contains_phrase(std::string_view text) const noexcept {
+        if (use_defaults_) {
+            for (std::string_view p : default_phrases())
+                if (detail::contains_ascii_icase(text, p)) return true;
+        }
+        for (const std::string& p : extra_)
+            if (detail::contains_ascii_icase(text, p)) return true;
+        return false;
+    }
+
+private:
+    std::vector<std::string> extra_;
+    bool use_defaults_ = true;
+};
+
+namespace detail {
+
+template <class T>
+struct first_match_member {
+    static constexpr bool value = is_classifier_rule_v<T> || is_classifier_v<T>;
+    static_assert(value,
+                  "first_match<Ts...>: every T must be a classifier (failure_kind classify(const failure&) const) "
+                  "or a rule (std::optional<failure_kind> match(const failure&) const)");
+};
+
+template <class T, class = void>
+struct nothrow_member : std::false_type {};
+
+template <class T>
+struct nothrow_member<T, std::enable_if_t<is_classifier_rule_v<T>>>
+    : std::bool_constant<noexcept(std::declval<const T&>().match(std::declval<const failure&>()))> {};
+
+template <class T>
+struct nothrow_member<T, std::enable_if_t<!is_classifier_rule_v<T> && is_classifier_v<T>>>
+    : std::bool_constant<noexcept(std::declval<const T&>().classify(std::declval<const failure&>()))> {};
+
+template <class Members, class Args, class = void>
+struct members_constructible_from : std::false_type {};
+
+template <class... Ts, class... Us>
+struct members_constructible_from<std::tuple<Ts...>, std::tuple<Us...>,
+                                  std::enable_if_t<sizeof...(Ts) == sizeof...(Us) && (sizeof...(Ts) > 0)>>
+    : std::conjunction<std::is_constructible<Ts, Us&&>...> {};
+
+}  // namespace detail
+
+/// A classifier made of rules and classifiers, tried in order: the first decision wins.
+///
+/// A rule that returns `std::nullopt` passes on to the next member; a classifier always decides,
+/// so members after it are never consulted. When no member decides, the result is `permanent`.
+/// A member that models both concepts is used as a rule. Members are stored by value in a
+/// `std::tuple` (an empty member costs nothing) and reachable with `get<I>()`.
+/// `classify` is noexcept when every member's `match`/`classify` is.
+template <class... Ts>
+class first_match {
+    static_assert((detail::first_match_member<Ts>::value && ...),
+                  "first_match<Ts...>: a member type is neither a classifier nor a rule");
+
+public:
+    /// Default-constructs every member (only when every member is default-constructible).
+    first_match() = default;
+
+    /// Constructs the members from one argument each, in order.
+    template <class... Us,
+              std::enable_if_t<detail::members_constructible_from<std::tuple<Ts...>, std::tuple<Us...>>::value &&
+                                   !(sizeof...(Us) == 1 && (std::is_base_of_v<first_match, std::decay_t<Us>> && ...)),
+                               int> = 0>
+    explicit first_match(Us&&... members) : members_(std::forward<Us>(members)...) {}
+
+    failure_kind classify(const failure& f) const noexcept((detail::nothrow_member<Ts>::value && ...)) {
+        return classify_from<0>(f);
+    }
+
+    template <std::size_t I>
+    std::tuple_element_t<I, std::tuple<Ts...>>& get() noexcept {
+        return std::get<I>(members_);
+    }
+
+    template <std::size_t I>
+    const std::tuple_element_t<I, std::tuple<Ts...>>& get() const noexcept {
+        return std::get<I>(members_);
+    }
+
+private:
+    template <std::size_t I>
+    failure_kind classify_from(const failure& f) const {
+        if constexpr (I == sizeof...(Ts)) {
+            (void)f;
+            return failure_kind::permanent;
+        } else {
+            using member = std::tuple_element_t<I, std::tuple<Ts...>>;
+            const member& m = std::get<I>(members_);
+            if constexpr (is_classifier_rule_v<member>) {
+                if (std::optional<failure_kind> kind = m.match(f)) return *kind;
+                return classify_from<I + 1>(f);
+            } else {
+                return m.classify(f);
+            }
+        }
+    }
+
+    std::tuple<Ts...> members_;
+};
+
+/// The classifier `recovering_client` uses unless told otherwise: message rules, then the spec.
+///
+/// `session_message_rules` first (so a 400 "No valid session ID provided" or a "session not
+/// found" without a status is `session_expired`), then `spec_classifier` for everything else.
+/// Add phrases for your server with `session_rules().add(...)`. Default construction does not
+/// allocate; `classify` is noexcept.
+class default_classifier : public first_match<session_message_rules, spec_classifier> {
+public:
+    default_classifier() = default;
+
+    /// Uses the given rules in place of the default ones.
+    explicit default_classifier(session_message_rules rules)
+        : first_match(std::move(rules), spec_classifier{}) {}
+
+    session_message_rules& session_rules() noexcept { return get<0>(); }
+    const session_message_rules& session_rules() const noexcept { return get<0>(); }
+};
+
+static_assert(is_classifier_v<spec_classifier>, "spec_classifier must model classifier");
+static_assert(is_classifier_rule_v<session_message_rules>, "session_message_rules must model classifier_rule");
+static_assert(is_classifier_v<default_classifier>, "default_classifier must model classifier");
+
+}  // namespace mcp_recovery
+
+#endif

@@ -1,0 +1,109 @@
+// mcp-recovery: recovery policies for MCP clients.
+// SPDX-License-Identifier: BSL-1.0
+#ifndef MCP_RECOVERY_ERROR_HPP
+#define MCP_RECOVERY_ERROR_HPP
+
+#include "mcp_recovery/failure.hpp"
+
+#include <optional>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+namespace mcp_recovery {
+
+/// Why a recovering call gave up. Each value says what the application can conclude.
+enum class errc {
+    retries_exhausted = 1,  ///< The retry policy allowed no further attempt.
+    not_replayable,         ///< The request may already have run and is not idempotent: outcome unknown.
+    reconnect_failed,       ///< A new session could not be established.
+    circuit_open,           ///< Recent reconnects all failed; failing fast until the cool-down passes.
+    deadline_exceeded,      ///< The call's deadline passed, or the next wait would have passed it.
+    cancelled,              ///< The caller cancelled.
+    permanent_failure,      ///< The failure is not one that recovery can help (see the last failure).
+    unauthorized,           ///< Credentials were refused and could not be refreshed.
+};
+
+namespace detail {
+
+class error_category_impl final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "mcp_recovery"; }
+
+    std::string message(int ev) const override {
+        switch (static_cast<errc>(ev)) {
+        case errc::retries_exhausted: return "the retry policy allows no further attempt";
+        case errc::not_replayable:
+            return "the request may already have been executed and is not idempotent; outcome unknown";
+        case errc::reconnect_failed: return "could not establish a new session";
+        case errc::circuit_open: return "reconnects keep failing; circuit open until the cool-down passes";
+        case errc::deadline_exceeded: return "the call's deadline was reached";
+        case errc::cancelled: return "the call was cancelled";
+        case errc::permanent_failure: return "the request failed and recovery cannot help";
+        case errc::unauthorized: return "the server refused the credentials and they could not be refreshed";
+        }
+        return "unknown mcp_recovery error";
+    }
+};
+
+}  // namespace detail
+
+/// The category of `errc` values. One instance per program.
+inline const std::error_category& error_category() noexcept {
+    static const detail::error_category_impl category;
+    return category;
+}
+
+inline std::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), error_category()};
+}
+
+/// Why a call ended without a response: the reason, and the last failure the server or the
+/// transport reported (absent when the call gave up before any attempt failed).
+struct call_error {
+    std::error_code code;
+    std::optional<failure> last_failure;
+    /// With `circuit_open`: how long until the next reconnect probe is allowed.
+    duration retry_after{};
+};
+
+/// Thrown by the throwing `call` overload. Carries the same information as `call_error`.
+class recovery_error : public std::system_error {
+public:
+    explicit recovery_error(call_error e)
+        : std::system_error(e.code, describe(e)), error_(std::move(e)) {}
+
+    const call_error& error() const noexcept { return error_; }
+    const std::optional<failure>& last_failure() const noexcept { return error_.last_failure; }
+
+private:
+    static std::string describe(const call_error& e) {
+        if (!e.last_failure) return {};
+        const failure& f = *e.last_failure;
+        std::string s = "last failure:";
+        if (f.http_status != 0) s += " HTTP " + std::to_string(f.http_status);
+        if (f.jsonrpc_code) s += " JSON-RPC " + std::to_string(*f.jsonrpc_code);
+        if (f.transport_error) s += " " + f.transport_error.message();
+        if (!f.message.empty()) {
+            s += " \"";
+            s += f.message.view();
+            s += '"';
+        }
+        s += " (delivery ";
+        s += to_string(f.delivered);
+        s += ')';
+        return s;
+    }
+
+    call_error error_;
+};
+
+}  // namespace mcp_recovery
+
+namespace std {
+template <>
+struct is_error_code_enum<mcp_recovery::errc> : true_type {};
+}  // namespace std
+
+#endif

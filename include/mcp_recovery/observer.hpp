@@ -1,0 +1,107 @@
+// mcp-recovery: recovery policies for MCP clients.
+// SPDX-License-Identifier: BSL-1.0
+#ifndef MCP_RECOVERY_OBSERVER_HPP
+#define MCP_RECOVERY_OBSERVER_HPP
+
+#include "mcp_recovery/error.hpp"
+#include "mcp_recovery/failure.hpp"
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <system_error>
+
+namespace mcp_recovery {
+
+/// Telemetry hooks. The client calls them on the recovery path only, never on a call that
+/// succeeds at the first attempt, and from whichever thread runs the call: an observer used by
+/// concurrent callers must be thread-safe. Observers must not throw.
+///
+/// | Expression | Semantics |
+/// |---|---|
+/// | `o.on_failure(f, kind, attempt)` | attempt number `attempt` failed with `f`, classified `kind` |
+/// | `o.on_reconnect_start(generation)` | this thread leads a reconnect away from `generation` |
+/// | `o.on_reconnect_done(generation, ec, took)` | the reconnect it led finished: new generation, or `ec` |
+/// | `o.on_retry(kind, attempt, wait)` | attempt `attempt + 1` follows after `wait` |
+/// | `o.on_recovered(attempts, took)` | the call succeeded after `attempts` attempts, `took` after the first failure |
+/// | `o.on_give_up(ec, last)` | the call ends with `ec`; `last` is the last failure or null |
+///
+/// `null_observer` implements every hook as nothing; derive from it to implement only some.
+struct null_observer {
+    void on_failure(const failure&, failure_kind, int) noexcept {}
+    void on_reconnect_start(std::uint64_t) noexcept {}
+    void on_reconnect_done(std::uint64_t, std::error_code, duration) noexcept {}
+    void on_retry(failure_kind, int, duration) noexcept {}
+    void on_recovered(int, duration) noexcept {}
+    void on_give_up(std::error_code, const failure*) noexcept {}
+};
+
+/// Counts what recovery did. Thread-safe; counters are relaxed atomics, read them after the calls
+/// you measure have returned.
+class counting_observer : public null_observer {
+public:
+    static constexpr std::size_t reason_slots = 16;
+
+    void on_failure(const failure& f, failure_kind kind, int) noexcept {
+        failures_.fetch_add(1, std::memory_order_relaxed);
+        by_kind_[static_cast<std::size_t>(kind)].fetch_add(1, std::memory_order_relaxed);
+        try {
+            std::lock_guard<std::mutex> lock(mutex_);
+            last_failure_ = f;
+        } catch (...) {
+            // Keeping the last failure is best effort; counting must not throw.
+        }
+    }
+    void on_reconnect_start(std::uint64_t) noexcept { reconnects_started_.fetch_add(1, std::memory_order_relaxed); }
+    void on_reconnect_done(std::uint64_t, std::error_code ec, duration) noexcept {
+        (ec ? reconnects_failed_ : reconnects_succeeded_).fetch_add(1, std::memory_order_relaxed);
+    }
+    void on_retry(failure_kind, int, duration) noexcept { retries_.fetch_add(1, std::memory_order_relaxed); }
+    void on_recovered(int, duration) noexcept { recovered_.fetch_add(1, std::memory_order_relaxed); }
+    void on_give_up(std::error_code ec, const failure*) noexcept {
+        give_ups_.fetch_add(1, std::memory_order_relaxed);
+        if (ec.category() == error_category()) {
+            auto slot = static_cast<std::size_t>(ec.value());
+            if (slot < reason_slots) by_reason_[slot].fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+
+    std::uint64_t failures() const noexcept { return failures_.load(std::memory_order_relaxed); }
+    std::uint64_t failures(failure_kind k) const noexcept {
+        return by_kind_[static_cast<std::size_t>(k)].load(std::memory_order_relaxed);
+    }
+    /// Reconnect flights this client led (one per recovered session loss, however many callers).
+    std::uint64_t reconnects() const noexcept { return reconnects_started_.load(std::memory_order_relaxed); }
+    std::uint64_t reconnects_succeeded() const noexcept { return reconnects_succeeded_.load(std::memory_order_relaxed); }
+    std::uint64_t reconnects_failed() const noexcept { return reconnects_failed_.load(std::memory_order_relaxed); }
+    std::uint64_t retries() const noexcept { return retries_.load(std::memory_order_relaxed); }
+    std::uint64_t recovered() const noexcept { return recovered_.load(std::memory_order_relaxed); }
+    std::uint64_t give_ups() const noexcept { return give_ups_.load(std::memory_order_relaxed); }
+    std::uint64_t give_ups(errc reason) const noexcept {
+        auto slot = static_cast<std::size_t>(reason);
+        return slot < reason_slots ? by_reason_[slot].load(std::memory_order_relaxed) : 0;
+    }
+    std::optional<failure> last_failure() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return last_failure_;
+    }
+
+private:
+    std::atomic<std::uint64_t> failures_{0};
+    std::array<std::atomic<std::uint64_t>, 8> by_kind_{};
+    std::atomic<std::uint64_t> reconnects_started_{0};
+    std::atomic<std::uint64_t> reconnects_succeeded_{0};
+    std::atomic<std::uint64_t> reconnects_failed_{0};
+    std::atomic<std::uint64_t> retries_{0};
+    std::atomic<std::uint64_t> recovered_{0};
+    std::atomic<std::uint64_t> give_ups_{0};
+    std::array<std::atomic<std::uint64_t>, reason_slots> by_reason_{};
+    mutable std::mutex mutex_;
+    std::optional<failure> last_failure_;
+};
+
+}  // namespace mcp_recovery
+
+#endif

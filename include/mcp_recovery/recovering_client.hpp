@@ -1,0 +1,258 @@
+// mcp-recovery: recovery policies for MCP clients.
+// SPDX-License-Identifier: BSL-1.0
+#ifndef MCP_RECOVERY_RECOVERING_CLIENT_HPP
+#define MCP_RECOVERY_RECOVERING_CLIENT_HPP
+
+#include "mcp_recovery/backoff_policy.hpp"
+#include "mcp_recovery/classifier.hpp"
+#include "mcp_recovery/clock.hpp"
+#include "mcp_recovery/config.hpp"
+#include "mcp_recovery/error.hpp"
+#include "mcp_recovery/failure.hpp"
+#include "mcp_recovery/idempotency.hpp"
+#include "mcp_recovery/observer.hpp"
+#include "mcp_recovery/outcome.hpp"
+#include "mcp_recovery/reconnector.hpp"
+#include "mcp_recovery/retry_policy.hpp"
+#include "mcp_recovery/transport.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace mcp_recovery {
+
+/// Per-call settings. The defaults suit most calls: no deadline, idempotency from the method.
+struct call_options {
+    /// No attempt starts, and no wait runs, past this point. `time_point::max()`: none.
+    time_point deadline = time_point::max();
+    /// Alternative to `deadline`, counted from the start of the call (the earlier of both wins).
+    std::optional<duration> timeout;
+    /// Overrides the idempotency derived from the method.
+    mcp_recovery::idempotency idempotency = idempotency::automatic;
+    /// The tool's annotations from `tools/list`, for `tools/call`.
+    std::optional<tool_annotations> annotations;
+};
+
+/// Settings of the client itself (the policies have their own).
+struct client_options {
+    /// A server's Retry-After is honoured up to this long; longer hints are clamped to it.
+    duration max_server_wait = std::chrono::seconds(60);
+};
+
+/// An MCP client call path that recognises session loss, reconnects once for all callers and
+/// retries when that is safe.
+///
+/// `call` sends the request; on failure the `Classifier` names the kind, replay safety and the
+/// `RetryPolicy` decide whether to try again, the `Reconnector` provides a new session (lost
+/// session or connection) or the `Backoff` a wait (throttled, transient), and the request goes
+/// again, all bounded by one deadline. A request that may already have run is never replayed
+/// unless it is idempotent (`errc::not_replayable`).
+///
+/// Thread safety: `call` may run concurrently from many threads when the transport's `send` may;
+/// the policies' prototypes, the options and the hook are to be set before calls start.
+/// Cost: a call that succeeds at once costs the transport's `send` plus one generation read: no
+/// heap allocation, no lock, no virtual call, no clock read (unless `call_options::timeout` is set).
+template <class Transport, class Classifier = default_classifier, class RetryPolicy = retry_once,
+          class Backoff = no_backoff, class Reconnector = single_flight_reconnector<>,
+          class Observer = null_observer, class Clock = steady_clock_source>
+class recovering_client {
+    static_assert(is_transport_v<Transport>, "Transport type requirements not met (see mcp_recovery/transport.hpp)");
+    static_assert(is_classifier_v<Classifier>, "Classifier type requirements not met (see mcp_recovery/classifier.hpp)");
+    static_assert(is_retry_policy_v<RetryPolicy>,
+                  "RetryPolicy type requirements not met (see mcp_recovery/retry_policy.hpp)");
+    static_assert(is_backoff_policy_v<Backoff>, "Backoff type requirements not met (see mcp_recovery/backoff_policy.hpp)");
+    static_assert(is_clock_v<Clock>, "Clock type requirements not met (see mcp_recovery/clock.hpp)");
+
+public:
+    using transport_type = Transport;
+    using request_type = typename Transport::request_type;
+    using response_type = typename Transport::response_type;
+    using result_type = outcome<response_type, call_error>;
+    /// Runs inside a reconnect flight, after the new session is up and before waiting callers
+    /// continue: restore what the server lost with the old session (subscriptions, log level).
+    using reconnect_hook = std::function<outcome<void>(Transport&)>;
+
+    /// Builds the transport in place from `args`; policies start default-constructed.
+    template <class... Args>
+    explicit recovering_client(std::in_place_t, Args&&... args) : transport_(std::forward<Args>(args)...) {}
+
+    explicit recovering_client(Transport transport) : transport_(std::move(transport)) {}
+
+    recovering_client(const recovering_client&) = delete;
+    recovering_client& operator=(const recovering_client&) = delete;
+
+    /// One call with recovery; never throws for failures (only `std::bad_alloc` and what the
+    /// transport or a policy throws).
+    result_type try_call(const request_type& request, const call_options& options = {}) {
+        time_point deadline = options.deadline;
+        if (options.timeout) {
+            const time_point by_timeout = saturating_add(clock_.now(), *options.timeout);
+            if (by_timeout < deadline) deadline = by_timeout;
+        }
+        const std::uint64_t generation = transport_.generation();
+        outcome<response_type> first = send(request, deadline);
+        if (first) return std::move(*first);
+        return recover(request, options, deadline, generation, std::move(first).error());
+    }
+
+    /// One call with recovery; on failure sets `ec` and returns a value-initialized response.
+    response_type call(const request_type& request, const call_options& options, std::error_code& ec) {
+        static_assert(std::is_default_constructible_v<response_type>,
+                      "call(request, options, ec) needs a default-constructible response; use try_call");
+        result_type r = try_call(request, options);
+        if (r) {
+            ec.clear();
+            return std::move(*r);
+        }
+        ec = r.error().code;
+        return response_type{};
+    }
+
+    /// One call with recovery; throws `recovery_error` (a `std::system_error`) on failure.
+    response_type call(const request_type& request, const call_options& options = {}) {
+        result_type r = try_call(request, options);
+        if (!r) throw recovery_error(std::move(r).error());
+        return std::move(*r);
+    }
+
+    /// Ends the session (HTTP DELETE) when the transport can.
+    template <class T = Transport, std::enable_if_t<has_terminate_v<T>, int> = 0>
+    outcome<void> terminate() {
+        return transport_.terminate();
+    }
+
+    Transport& transport() noexcept { return transport_; }
+    const Transport& transport() const noexcept { return transport_; }
+    Classifier& classifier() noexcept { return classifier_; }
+    /// The prototype copied at the first failure of each call.
+    RetryPolicy& retry_policy() noexcept { return retry_; }
+    /// The prototype copied (and reseeded) at the first failure of each call.
+    Backoff& backoff_policy() noexcept { return backoff_; }
+    Reconnector& reconnector() noexcept { return reconnector_; }
+    Observer& observer() noexcept { return observer_; }
+    Clock& clock() noexcept { return clock_; }
+    client_options& options() noexcept { return options_; }
+    void on_reconnected(reconnect_hook hook) { hook_ = std::move(hook); }
+
+private:
+    outcome<response_type> send(const request_type& request, time_point deadline) {
+        if constexpr (detail::has_deadline_send<Transport>::value)
+            return transport_.send(request, deadline);
+        else
+            return transport_.send(request);
+    }
+
+    result_type give_up(errc reason, std::optional<failure> last, duration retry_after = {}) {
+        call_error e{make_error_code(reason), std::move(last), retry_after};
+        observer_.on_give_up(e.code, e.last_failure ? &*e.last_failure : nullptr);
+        return e;
+    }
+
+    result_type give_up(call_error e, const failure& fallback) {
+        if (!e.last_failure) e.last_failure = fallback;
+        observer_.on_give_up(e.code, &*e.last_failure);
+        return e;
+    }
+
+    static std::uint64_t next_seed() noexcept {
+        static std::atomic<std::uint64_t> counter{0x9e3779b97f4a7c15ULL ^
+                                                  static_cast<std::uint64_t>(clock_type::now().time_since_epoch().count())};
+        std::uint64_t z = counter.fetch_add(0x9e3779b97f4a7c15ULL, std::memory_order_relaxed);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+
+    MCP_RECOVERY_NOINLINE MCP_RECOVERY_COLD result_type recover(const request_type& request,
+                                                                 const call_options& options, time_point deadline,
+                                                                 std::uint64_t generation, failure last) {
+        RetryPolicy retry = retry_;
+        Backoff backoff = backoff_;
+        reseed_backoff(backoff, next_seed());
+        const bool idempotent =
+            resolve_idempotency(options.idempotency, method_of(request), options.annotations);
+        const time_point started = clock_.now();
+        bool auth_refreshed = false;
+
+        for (int attempt = 1;; ++attempt) {
+            const failure_kind kind = classifier_.classify(last);
+            observer_.on_failure(last, kind, attempt);
+
+            if (kind == failure_kind::cancelled) return give_up(errc::cancelled, std::move(last));
+            if (kind == failure_kind::permanent) return give_up(errc::permanent_failure, std::move(last));
+            if (!is_replay_safe(last.delivered, idempotent)) return give_up(errc::not_replayable, std::move(last));
+            if (kind == failure_kind::unauthorized) {
+                if constexpr (!has_refresh_auth_v<Transport>) {
+                    return give_up(errc::unauthorized, std::move(last));
+                } else if (auth_refreshed) {
+                    return give_up(errc::unauthorized, std::move(last));
+                }
+            }
+            time_point now = clock_.now();
+            if (!retry.on_failure(retry_context{kind, attempt, started, now}))
+                return give_up(errc::retries_exhausted, std::move(last));
+            if (now >= deadline) return give_up(errc::deadline_exceeded, std::move(last));
+
+            duration waited{};
+            switch (kind) {
+            case failure_kind::session_expired:
+            case failure_kind::connection_lost: {
+                auto hook = [this](Transport& t) -> outcome<void> { return hook_ ? hook_(t) : outcome<void>{}; };
+                reconnect_outcome r = reconnector_.reconnect(transport_, generation, deadline, clock_, observer_, hook);
+                if (!r) return give_up(std::move(r).error(), last);
+                break;
+            }
+            case failure_kind::throttled:
+            case failure_kind::transient: {
+                const duration wait = last.retry_after ? clamp_server_hint(*last.retry_after, options_.max_server_wait)
+                                                       : backoff.next_delay();
+                // Waiting only to find the deadline passed helps nobody: give up now instead.
+                if (saturating_add(now, wait) >= deadline && deadline != time_point::max())
+                    return give_up(errc::deadline_exceeded, std::move(last));
+                if (wait > duration::zero()) clock_.sleep_until(now + wait);
+                waited = wait;
+                break;
+            }
+            case failure_kind::unauthorized: {
+                if constexpr (has_refresh_auth_v<Transport>) {
+                    auth_refreshed = true;
+                    outcome<void> r = transport_.refresh_auth();
+                    if (!r) return give_up(errc::unauthorized, std::move(r).error());
+                }
+                break;
+            }
+            case failure_kind::cancelled:
+            case failure_kind::permanent:
+                break;  // handled above
+            }
+
+            observer_.on_retry(kind, attempt, waited);
+            generation = transport_.generation();
+            outcome<response_type> next = send(request, deadline);
+            if (next) {
+                observer_.on_recovered(attempt + 1, clock_.now() - started);
+                return std::move(*next);
+            }
+            last = std::move(next).error();
+        }
+    }
+
+    Transport transport_;
+    MCP_RECOVERY_NO_UNIQUE_ADDRESS Classifier classifier_{};
+    MCP_RECOVERY_NO_UNIQUE_ADDRESS RetryPolicy retry_{};
+    MCP_RECOVERY_NO_UNIQUE_ADDRESS Backoff backoff_{};
+    Reconnector reconnector_{};
+    MCP_RECOVERY_NO_UNIQUE_ADDRESS Observer observer_{};
+    MCP_RECOVERY_NO_UNIQUE_ADDRESS Clock clock_{};
+    client_options options_{};
+    reconnect_hook hook_;
+};
+
+}  // namespace mcp_recovery
+
+#endif

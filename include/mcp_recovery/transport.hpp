@@ -1,0 +1,93 @@
+// mcp-recovery: recovery policies for MCP clients.
+// SPDX-License-Identifier: BSL-1.0
+#ifndef MCP_RECOVERY_TRANSPORT_HPP
+#define MCP_RECOVERY_TRANSPORT_HPP
+
+#include "mcp_recovery/config.hpp"
+#include "mcp_recovery/failure.hpp"
+#include "mcp_recovery/outcome.hpp"
+
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+namespace mcp_recovery {
+
+/// Transport requirements: what the recovering client needs from whatever carries requests.
+///
+/// | Expression | Type | Semantics |
+/// |---|---|---|
+/// | `T::request_type` | | what `send` takes |
+/// | `T::response_type` | | what `send` produces |
+/// | `t.send(req)` | `outcome<response_type>` | one attempt; I/O errors come back as a `failure` with the right `delivery`, not as exceptions |
+/// | `t.reconnect()` | `outcome<void>` | tear down and open a new session (`initialize` with the first parameters, then `notifications/initialized`); on success `generation()` grows |
+/// | `ct.generation()` | `std::uint64_t` | bumped by every successful (re)connect; safe to read while other threads call `send` |
+///
+/// Optional, used when present:
+///
+/// | Expression | Type | Semantics |
+/// |---|---|---|
+/// | `t.send(req, deadline)` | `outcome<response_type>` | as `send(req)`, bounded by `deadline` |
+/// | `t.refresh_auth()` | `outcome<void>` | obtain new credentials after a 401 |
+/// | `t.terminate()` | `outcome<void>` | end the session (HTTP DELETE) |
+///
+/// `send` and `generation` are called concurrently by every caller of one client; `reconnect` and
+/// `refresh_auth` are called by one thread at a time per client.
+namespace detail {
+
+template <class T, class = void>
+struct is_transport_impl : std::false_type {};
+
+template <class T>
+struct is_transport_impl<T, std::void_t<typename T::request_type, typename T::response_type,
+                                        decltype(std::declval<T&>().send(std::declval<const typename T::request_type&>())),
+                                        decltype(std::declval<T&>().reconnect()),
+                                        decltype(std::declval<const T&>().generation())>>
+    : std::bool_constant<
+          std::is_convertible_v<decltype(std::declval<T&>().send(std::declval<const typename T::request_type&>())),
+                                outcome<typename T::response_type>> &&
+          std::is_convertible_v<decltype(std::declval<T&>().reconnect()), outcome<void>> &&
+          std::is_convertible_v<decltype(std::declval<const T&>().generation()), std::uint64_t>> {};
+
+template <class T, class = void>
+struct has_deadline_send : std::false_type {};
+template <class T>
+struct has_deadline_send<T, std::void_t<decltype(std::declval<T&>().send(
+                                std::declval<const typename T::request_type&>(), std::declval<time_point>()))>>
+    : std::true_type {};
+
+template <class T, class = void>
+struct has_refresh_auth : std::false_type {};
+template <class T>
+struct has_refresh_auth<T, std::void_t<decltype(std::declval<T&>().refresh_auth())>>
+    : std::is_convertible<decltype(std::declval<T&>().refresh_auth()), outcome<void>> {};
+
+template <class T, class = void>
+struct has_terminate : std::false_type {};
+template <class T>
+struct has_terminate<T, std::void_t<decltype(std::declval<T&>().terminate())>>
+    : std::is_convertible<decltype(std::declval<T&>().terminate()), outcome<void>> {};
+
+}  // namespace detail
+
+/// Whether `T` meets the transport requirements.
+template <class T>
+struct is_transport : detail::is_transport_impl<T> {};
+template <class T>
+inline constexpr bool is_transport_v = is_transport<T>::value;
+
+/// Whether the transport can refresh credentials (`refresh_auth()`).
+template <class T>
+inline constexpr bool has_refresh_auth_v = detail::has_refresh_auth<T>::value;
+/// Whether the transport can end its session (`terminate()`).
+template <class T>
+inline constexpr bool has_terminate_v = detail::has_terminate<T>::value;
+
+#if MCP_RECOVERY_HAS_CONCEPTS
+template <class T>
+concept transport = is_transport_v<T>;
+#endif
+
+}  // namespace mcp_recovery
+
+#endif
