@@ -54,10 +54,7 @@ class memory_transport {
 public:
     using request_type = memory_request;
     using response_type = memory_response;
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((noinline))
-#endif
-    outcome<memory_response> send(const memory_request& r) {
+    MCP_RECOVERY_NOINLINE outcome<memory_response> send(const memory_request& r) {
         ++served_;
         return memory_response{r.id, generation_};
     }
@@ -73,7 +70,7 @@ private:
     std::uint64_t served_ = 0;
 };
 
-double ns_per_call_direct(memory_transport& t, std::uint64_t n) {
+MCP_RECOVERY_NOINLINE double ns_per_call_direct(memory_transport& t, std::uint64_t n) {
     const auto start = bench_clock::now();
     for (std::uint64_t i = 0; i < n; ++i) {
         auto r = t.send(memory_request{"tools/call", i});
@@ -83,13 +80,22 @@ double ns_per_call_direct(memory_transport& t, std::uint64_t n) {
 }
 
 template <class Client>
-double ns_per_call_client(Client& c, std::uint64_t n) {
+__attribute__((noinline)) MCP_RECOVERY_NOINLINE double ns_per_call_client(Client& c, std::uint64_t n) {
     const auto start = bench_clock::now();
     for (std::uint64_t i = 0; i < n; ++i) {
         auto r = c.try_call(memory_request{"tools/call", i});
         keep(r->id);
     }
     return std::chrono::duration<double, std::nano>(bench_clock::now() - start).count() / static_cast<double>(n);
+}
+
+// Loops for the callgrind instruction count (bench/instructions.sh): no clock reads inside.
+MCP_RECOVERY_NOINLINE void instr_direct(memory_transport& t, std::uint64_t n) {
+    for (std::uint64_t i = 0; i < n; ++i) keep(t.send(memory_request{"tools/call", i})->id);
+}
+template <class Client>
+MCP_RECOVERY_NOINLINE void instr_client(Client& c, std::uint64_t n) {
+    for (std::uint64_t i = 0; i < n; ++i) keep(c.try_call(memory_request{"tools/call", i})->id);
 }
 
 double median(std::vector<double> v) {
@@ -100,6 +106,14 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc > 2 && std::string_view(argv[1]) == "--instructions") {
+        const auto count = std::strtoull(argv[2], nullptr, 10);
+        memory_transport t;
+        recovering_client<memory_transport> c{std::in_place};
+        instr_direct(t, count);
+        instr_client(c, count);
+        return 0;
+    }
     const bool quick = argc > 1 && std::string_view(argv[1]) == "--quick";
     const std::uint64_t n = quick ? 200000 : 5000000;
     const int rounds = quick ? 3 : 15;

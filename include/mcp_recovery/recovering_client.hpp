@@ -88,7 +88,15 @@ public:
 
     /// One call with recovery; never throws for failures (only `std::bad_alloc` and what the
     /// transport or a policy throws).
-    result_type try_call(const request_type& request, const call_options& options = {}) {
+    result_type try_call(const request_type& request) {
+        const std::uint64_t generation = transport_.generation();
+        outcome<response_type> first = send(request, time_point::max());
+        if (first) return std::move(*first);
+        return recover(request, call_options{}, time_point::max(), generation, std::move(first).error());
+    }
+
+    /// As `try_call(request)`, with per-call settings (deadline, idempotency).
+    result_type try_call(const request_type& request, const call_options& options) {
         time_point deadline = options.deadline;
         if (options.timeout) {
             const time_point by_timeout = saturating_add(clock_.now(), *options.timeout);
@@ -114,8 +122,13 @@ public:
     }
 
     /// One call with recovery; throws `recovery_error` (a `std::system_error`) on failure.
-    response_type call(const request_type& request, const call_options& options = {}) {
+    response_type call(const request_type& request, const call_options& options) {
         result_type r = try_call(request, options);
+        if (!r) throw recovery_error(std::move(r).error());
+        return std::move(*r);
+    }
+    response_type call(const request_type& request) {
+        result_type r = try_call(request);
         if (!r) throw recovery_error(std::move(r).error());
         return std::move(*r);
     }
