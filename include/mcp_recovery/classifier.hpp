@@ -106,8 +106,10 @@ inline bool is_cancellation(const std::error_code& ec) noexcept {
 /// Decision order: a cancelled transport -> `cancelled`; 401 -> `unauthorized`; 403 with
 /// `WWW-Authenticate` -> `unauthorized`, other 403 -> `permanent`; 429 -> `throttled`; 503 with a
 /// Retry-After -> `throttled`; 404 on a request that carried a session id -> `session_expired`,
-/// other 404 -> `permanent`; a transport error with no HTTP status, or after a 2xx status (a
-/// stream that broke before the response) -> `connection_lost`; 408, 500, 502, 503 (no
+/// other 404 -> `permanent`; an unusable answer (`transport_errc` other than `not_connected` and
+/// `stream_ended`: malformed, too large, bad session id, ...) -> `permanent`; any other transport
+/// error with no HTTP status, or after a 2xx status (a stream that broke before the response) ->
+/// `connection_lost`; 408, 500, 502, 503 (no
 /// Retry-After), 504 -> `transient`; anything else (400, 406, a JSON-RPC error code on its own,
 /// ...) -> `permanent`. Any other status decides even when a transport error is also set.
 ///
@@ -129,6 +131,7 @@ public:
         case 504: return failure_kind::transient;
         default: break;
         }
+        if (is_unusable_answer(f.transport_error)) return failure_kind::permanent;
         if (f.transport_error && (f.http_status == 0 || (f.http_status >= 200 && f.http_status < 300)))
             return failure_kind::connection_lost;
         return failure_kind::permanent;

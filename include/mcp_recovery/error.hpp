@@ -59,6 +59,67 @@ inline std::error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), error_category()};
 }
 
+/// What a transport reports in `failure::transport_error` when the trouble is not a plain I/O
+/// error (those come as `std::errc`/Asio codes: refused, reset, eof, timed_out).
+///
+/// The first two mean the connection or stream is gone (`connection_lost`); the others mean the
+/// server's answer cannot be used, and sending again would get the same (`permanent`).
+enum class transport_errc {
+    not_connected = 1,             ///< No session is open yet: a reconnect opens one.
+    stream_ended,                  ///< The response stream ended before the response arrived.
+    malformed_response,            ///< The answer is not valid HTTP, JSON or JSON-RPC, or has the wrong id.
+    response_too_large,            ///< The answer exceeds a configured limit (body, event, header).
+    invalid_session_id,            ///< The server sent a session id outside visible ASCII (0x21-0x7E).
+    unsupported_protocol_version,  ///< The server negotiated a protocol version the client does not speak.
+    redirect_refused,              ///< The server answered with a redirect; redirects are never followed.
+    tls_failed,                    ///< The TLS handshake or certificate verification failed.
+};
+
+namespace detail {
+
+class transport_category_impl final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "mcp_recovery.transport"; }
+
+    std::string message(int ev) const override {
+        switch (static_cast<transport_errc>(ev)) {
+        case transport_errc::not_connected: return "no MCP session is open";
+        case transport_errc::stream_ended: return "the response stream ended before the response arrived";
+        case transport_errc::malformed_response: return "the server's answer is malformed";
+        case transport_errc::response_too_large: return "the server's answer exceeds a size limit";
+        case transport_errc::invalid_session_id:
+            return "the server sent a session id with characters outside visible ASCII";
+        case transport_errc::unsupported_protocol_version:
+            return "the server negotiated an unsupported protocol version";
+        case transport_errc::redirect_refused: return "the server answered with a redirect, which is not followed";
+        case transport_errc::tls_failed: return "TLS handshake or certificate verification failed";
+        }
+        return "unknown mcp_recovery transport error";
+    }
+};
+
+}  // namespace detail
+
+/// The category of `transport_errc` values.
+inline const std::error_category& transport_category() noexcept {
+    static const detail::transport_category_impl category;
+    return category;
+}
+
+inline std::error_code make_error_code(transport_errc e) noexcept {
+    return {static_cast<int>(e), transport_category()};
+}
+
+/// Whether a transport error says the answer itself is unusable (so a retry cannot help).
+inline bool is_unusable_answer(const std::error_code& ec) noexcept {
+    if (ec.category() != transport_category()) return false;
+    switch (static_cast<transport_errc>(ec.value())) {
+    case transport_errc::not_connected:
+    case transport_errc::stream_ended: return false;
+    default: return true;
+    }
+}
+
 /// Why a call ended without a response: the reason, and the last failure the server or the
 /// transport reported (absent when the call gave up before any attempt failed).
 struct call_error {
@@ -104,6 +165,8 @@ private:
 namespace std {
 template <>
 struct is_error_code_enum<mcp_recovery::errc> : true_type {};
+template <>
+struct is_error_code_enum<mcp_recovery::transport_errc> : true_type {};
 }  // namespace std
 
 #endif

@@ -342,6 +342,29 @@ TEST_CASE("spec_classifier alone does not read messages", "[classifier][spec]") 
     STATIC_REQUIRE(noexcept(spec.classify(std::declval<const failure&>())));
 }
 
+TEST_CASE("transport errors: a lost stream is connection_lost, an unusable answer is permanent",
+          "[classifier][spec]") {
+    const default_classifier classifier;
+    auto with = [](std::error_code ec, int status) {
+        failure f;
+        f.transport_error = ec;
+        f.http_status = status;
+        f.had_session_id = true;
+        f.delivered = delivery::unknown;
+        return f;
+    };
+    CHECK(classifier.classify(with(transport_errc::stream_ended, 200)) == failure_kind::connection_lost);
+    CHECK(classifier.classify(with(transport_errc::not_connected, 0)) == failure_kind::connection_lost);
+    for (transport_errc e : {transport_errc::malformed_response, transport_errc::response_too_large,
+                             transport_errc::invalid_session_id, transport_errc::unsupported_protocol_version,
+                             transport_errc::redirect_refused, transport_errc::tls_failed}) {
+        CAPTURE(static_cast<int>(e));
+        CHECK(classifier.classify(with(e, 200)) == failure_kind::permanent);
+        CHECK(classifier.classify(with(e, 0)) == failure_kind::permanent);
+        CHECK(make_error_code(e).message().find("unknown") == std::string::npos);
+    }
+}
+
 TEST_CASE("a cancellation is classified cancelled whatever else the failure says", "[classifier][cancel]") {
     const spec_classifier spec;
     const default_classifier classifier;
