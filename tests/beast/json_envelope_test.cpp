@@ -370,6 +370,11 @@ TEST_CASE("builtin_json compares keys after decoding escapes", "[json]") {
     CHECK(e.method == "m");
     CHECK(id_equals(e, 5));
     CHECK_FALSE(e.has_error);
+
+    // A long key that starts with a known name is another key.
+    const envelope long_key =
+        parse_ok(R"({"\u006d\u0065\u0074\u0068\u006f\u0064AAAAAAAAAAAAAAAAAAAA":"x","methodAAAAAAAAAAAAAAAAAAAAA":"y"})");
+    CHECK_FALSE(long_key.method.has_value());
 }
 
 TEST_CASE("builtin_json accepts JSON whitespace everywhere and nothing else as whitespace", "[json]") {

@@ -762,6 +762,7 @@ private:
 /// recursion and without allocation (nesting beyond 128 levels needs a few bytes, bounded by
 /// `max_depth`). Strings must be well-formed UTF-8: invalid UTF-8 is rejected, never passed through.
 /// Duplicate keys: the last one wins (a later `error` object replaces an earlier one entirely).
+/// `"error": null` counts as no error (some servers send it beside a result).
 /// A top-level array (batch) gives `batch_not_supported` once it is known to be valid JSON.
 /// Not thread-safe (it remembers the last error); cheap to copy, so use one per thread.
 class builtin_json {

@@ -95,10 +95,11 @@ struct sse_limits {
 /// is ignored; the last event id persists across events and is committed on each blank line
 /// (even when no event is dispatched). `retry` takes ASCII digits only; anything else is ignored.
 ///
-/// Memory is bounded by `sse_limits`; exceeding a limit is an error (`sse_error`) that sticks until
-/// `finish()` or `reset()`. The parser never validates UTF-8 and never blocks. Not thread-safe:
-/// one parser per stream. It never throws except from the throwing overloads, from the handler,
-/// and `std::bad_alloc`.
+/// Memory is bounded by `sse_limits`: the parser holds the current line, the event's data and
+/// type, and ids, each within those limits. Exceeding a limit is an error (`sse_error`) that
+/// sticks until `finish()` or `reset()`. The parser never validates UTF-8 and never blocks. Not
+/// thread-safe, and not to be fed again from inside its own handler: one parser per stream. It
+/// never throws except from the throwing overloads, from the handler, and `std::bad_alloc`.
 class sse_parser {
 public:
     /// Largest `retry` value: larger values saturate here, so converting it to nanoseconds cannot overflow.
