@@ -1,0 +1,269 @@
+// mcp-recovery: recovery policies for MCP clients.
+// SPDX-License-Identifier: BSL-1.0
+#ifndef MCP_RECOVERY_BEAST_DETAIL_CONNECTION_HPP
+#define MCP_RECOVERY_BEAST_DETAIL_CONNECTION_HPP
+
+// <utility> first: Boost 1.74's Asio needs it with g++ 12 in C++20.
+#include <utility>
+
+#include "mcp_recovery/beast/url.hpp"
+#include "mcp_recovery/error.hpp"
+#include "mcp_recovery/failure.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#if defined(MCP_RECOVERY_BEAST_TLS)
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/ssl.hpp>
+#endif
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+
+namespace mcp_recovery::beast::detail {
+
+namespace net = boost::asio;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+
+/// `min(now + timeout, deadline)` as a duration from now, never negative.
+inline duration budget(duration timeout, time_point deadline) {
+    const time_point now = clock_type::now();
+    if (deadline <= now) return duration::zero();
+    if (deadline == time_point::max()) return timeout;
+    return std::min(timeout, deadline - now);
+}
+
+/// Maps Beast/Asio codes to the portable ones the classifier knows.
+inline std::error_code portable(const boost::system::error_code& ec) {
+    if (ec == boost::beast::error::timeout) return std::make_error_code(std::errc::timed_out);
+    if (ec == net::error::eof || ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message)
+        return make_error_code(transport_errc::stream_ended);
+    if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow)
+        return make_error_code(transport_errc::response_too_large);
+    if (ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category())
+        return make_error_code(transport_errc::malformed_response);
+#if defined(MCP_RECOVERY_BEAST_TLS)
+    if (ec.category() == net::error::get_ssl_category() || ec.category() == net::ssl::error::get_stream_category())
+        return make_error_code(transport_errc::tls_failed);
+#endif
+    return static_cast<std::error_code>(ec);  // system and generic errors keep their std category
+}
+
+/// One HTTP/1.1 connection with its own io_context, so that every blocking step is an async
+/// operation bounded by a real timer (Beast's `expires_after` does not apply to blocking calls).
+/// Used by one thread at a time; the transport pools them.
+class connection {
+public:
+#if defined(MCP_RECOVERY_BEAST_TLS)
+    using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+#endif
+
+    connection() = default;
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
+    /// Resolves, connects and (for https) handshakes. Nothing of a request has been sent yet, so
+    /// every failure here is `delivery::not_sent`.
+    template <class TlsContext>
+    std::error_code open(const endpoint_url& url, TlsContext* tls_context, duration timeout, time_point deadline) {
+        boost::system::error_code ec;
+        tcp::resolver::results_type endpoints;
+        boost::system::error_code address_ec;
+        const auto address = net::ip::make_address(url.host, address_ec);
+        if (!address_ec) {
+            endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, url.port), url.host,
+                                                            std::to_string(url.port));
+        } else {
+            tcp::resolver resolver(ioc_);
+            bool done = false;
+            resolver.async_resolve(url.host, std::to_string(url.port),
+                                   [&](const boost::system::error_code& e, tcp::resolver::results_type r) {
+                                       ec = e;
+                                       endpoints = std::move(r);
+                                       done = true;
+                                   });
+            ioc_.restart();
+            ioc_.run_for(budget(timeout, deadline));
+            if (!done) {
+                resolver.cancel();
+                ioc_.restart();
+                ioc_.run();
+                return std::make_error_code(std::errc::timed_out);
+            }
+            if (ec) return portable(ec);
+        }
+
+        auto& tcp_layer = make_plain_or_tls(tls_context);
+        tcp_layer.expires_after(budget(timeout, deadline));
+        tcp_layer.async_connect(endpoints, [&](const boost::system::error_code& e, const tcp::endpoint&) { ec = e; });
+        run();
+        if (ec) return portable(ec);
+        tcp_layer.socket().set_option(tcp::no_delay(true), ec);
+
+#if defined(MCP_RECOVERY_BEAST_TLS)
+        if (tls_) {
+            if (!SSL_set_tlsext_host_name(tls_->native_handle(), url.host.c_str()))
+                return make_error_code(transport_errc::tls_failed);
+            tls_->set_verify_callback(net::ssl::host_name_verification(url.host));
+            tcp_layer.expires_after(budget(timeout, deadline));
+            tls_->async_handshake(net::ssl::stream_base::client, [&](const boost::system::error_code& e) { ec = e; });
+            run();
+            if (ec) {
+                last_tls_error_ = ec.message();
+                return make_error_code(transport_errc::tls_failed);
+            }
+        }
+#else
+        (void)tls_context;
+#endif
+        open_ = true;
+        return {};
+    }
+
+    /// Writes a whole request. `written` reports whether any byte left, for the delivery decision.
+    template <class Request>
+    std::error_code write(Request& request, duration timeout, time_point deadline, bool& written) {
+        boost::system::error_code ec;
+        std::size_t n = 0;
+        lowest().expires_after(budget(timeout, deadline));
+        with_stream([&](auto& s) {
+            bhttp::async_write(s, request, [&](const boost::system::error_code& e, std::size_t b) {
+                ec = e;
+                n = b;
+            });
+        });
+        run();
+        written = n > 0 || !ec;
+        if (ec) open_ = false;
+        return ec ? portable(ec) : std::error_code{};
+    }
+
+    template <class Parser>
+    std::error_code read_header(Parser& parser, duration timeout, time_point deadline) {
+        boost::system::error_code ec;
+        lowest().expires_after(budget(timeout, deadline));
+        with_stream([&](auto& s) {
+            bhttp::async_read_header(s, buffer_, parser, [&](const boost::system::error_code& e, std::size_t) { ec = e; });
+        });
+        run();
+        if (ec) open_ = false;
+        return ec ? portable(ec) : std::error_code{};
+    }
+
+    /// Reads some of a `buffer_body` message into `out`; returns bytes placed there.
+    template <class Parser>
+    std::error_code read_some(Parser& parser, char* out, std::size_t size, std::size_t& got, duration timeout,
+                              time_point deadline) {
+        boost::system::error_code ec;
+        parser.get().body().data = out;
+        parser.get().body().size = size;
+        lowest().expires_after(budget(timeout, deadline));
+        with_stream([&](auto& s) {
+            bhttp::async_read_some(s, buffer_, parser, [&](const boost::system::error_code& e, std::size_t) { ec = e; });
+        });
+        run();
+        got = size - parser.get().body().size;
+        if (ec == bhttp::error::need_buffer) ec = {};
+        if (ec) open_ = false;
+        return ec ? portable(ec) : std::error_code{};
+    }
+
+    /// Whether the peer closed this idle connection (a pending EOF or reset), without blocking.
+    bool peer_closed() {
+        if (!open_) return true;
+        auto& socket = lowest().socket();
+        boost::system::error_code ec;
+        const std::size_t available = socket.available(ec);
+        if (ec) return true;
+        if (available > 0) return true;  // unsolicited bytes on an idle connection: do not trust it
+        char byte = 0;
+        socket.non_blocking(true, ec);
+        if (ec) return true;
+        const std::size_t n = socket.receive(net::buffer(&byte, 1), tcp::socket::message_peek, ec);
+        if (ec == net::error::would_block || ec == net::error::try_again) return false;
+        (void)n;
+        return true;  // 0 bytes (EOF) or an error
+    }
+
+    void close() noexcept {
+        open_ = false;
+        boost::system::error_code ignored;
+        if (plain_) {
+            plain_->socket().shutdown(tcp::socket::shutdown_both, ignored);
+            plain_->socket().close(ignored);
+        }
+#if defined(MCP_RECOVERY_BEAST_TLS)
+        if (tls_) {
+            tls_->next_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
+            tls_->next_layer().socket().close(ignored);
+        }
+#endif
+    }
+
+    bool is_open() const noexcept { return open_; }
+    void mark_broken() noexcept { open_ = false; }
+    time_point idle_since{};
+    bool reused = false;
+    const std::string& last_tls_error() const noexcept { return last_tls_error_; }
+
+private:
+    template <class TlsContext>
+    boost::beast::tcp_stream& make_plain_or_tls(TlsContext* tls_context) {
+#if defined(MCP_RECOVERY_BEAST_TLS)
+        if (tls_context) {
+            tls_ = std::make_unique<tls_stream>(ioc_, *tls_context);
+            return tls_->next_layer();
+        }
+#else
+        (void)tls_context;
+#endif
+        plain_ = std::make_unique<boost::beast::tcp_stream>(ioc_);
+        return *plain_;
+    }
+
+    boost::beast::tcp_stream& lowest() {
+#if defined(MCP_RECOVERY_BEAST_TLS)
+        if (tls_) return tls_->next_layer();
+#endif
+        return *plain_;
+    }
+
+    template <class F>
+    void with_stream(F&& f) {
+#if defined(MCP_RECOVERY_BEAST_TLS)
+        if (tls_) {
+            f(*tls_);
+            return;
+        }
+#endif
+        f(*plain_);
+    }
+
+    void run() {
+        ioc_.restart();
+        ioc_.run();
+    }
+
+    net::io_context ioc_{1};
+    std::unique_ptr<boost::beast::tcp_stream> plain_;
+#if defined(MCP_RECOVERY_BEAST_TLS)
+    std::unique_ptr<tls_stream> tls_;
+#endif
+    boost::beast::flat_buffer buffer_;
+    bool open_ = false;
+    std::string last_tls_error_;
+};
+
+}  // namespace mcp_recovery::beast::detail
+
+#endif

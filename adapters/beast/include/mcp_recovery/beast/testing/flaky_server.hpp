@@ -1,0 +1,1197 @@
+// mcp-recovery: recovery policies for MCP clients.
+// SPDX-License-Identifier: BSL-1.0
+#ifndef MCP_RECOVERY_BEAST_TESTING_FLAKY_SERVER_HPP
+#define MCP_RECOVERY_BEAST_TESTING_FLAKY_SERVER_HPP
+
+/// `flaky_server`: an in-process MCP server (Streamable HTTP, loopback, ephemeral port) whose
+/// failures are scripted: it forgets sessions, restarts, answers 401/429/503, resets connections
+/// before or after running a tool, cuts event streams and stalls, on demand and thread-safely.
+/// For tests of MCP clients, of this library and of users' own code.
+
+// First: Boost 1.74's Asio needs <utility> before it under g++ 12 in C++20.
+#include <utility>
+
+#include "mcp_recovery/beast/json_envelope.hpp"
+#include "mcp_recovery/beast/json_lookup.hpp"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address_v4.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/socket_base.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace mcp_recovery::beast::testing {
+
+/// How the server answers a JSON-RPC request that it executed (or refused with a JSON-RPC error).
+enum class response_mode : unsigned char {
+    json,  ///< `200 application/json`, the response as the body.
+    sse,   ///< `200 text/event-stream`: one `event: message` with an `id:` and the response as
+           ///< `data:`, then the stream ends (chunked; the connection stays open).
+};
+
+/// How the server answers a request whose `Mcp-Session-Id` it does not know (expired, deleted,
+/// forgotten by `restart()`, or never issued). Each reproduces a real server byte for byte.
+enum class lost_session_style : unsigned char {
+    typescript_404,    ///< 404 application/json `{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null}` (TypeScript SDK, the spec's rule).
+    everything_400,    ///< 400 application/json `{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: No valid session ID provided"}}` (server-everything, TypeScript example router).
+    python_404,        ///< 404 application/json `{"jsonrpc":"2.0","id":"server-error","error":{"code":-32600,"message":"Session not found"}}` (Python SDK >= 1.26, FastMCP).
+    go_404_plain,      ///< 404 text/plain `session not found` (Go SDK).
+    python_400_plain,  ///< 400 text/plain `Bad Request: No valid session ID provided` (Python SDK <= 1.25).
+};
+
+/// A fixed HTTP answer: status, content type and body.
+struct http_answer {
+    unsigned status;
+    std::string_view content_type;
+    std::string_view body;
+};
+
+/// The exact answer `flaky_server` gives for a lost session in `style`.
+constexpr http_answer lost_session_answer(lost_session_style style) noexcept {
+    switch (style) {
+    case lost_session_style::typescript_404:
+        return {404, "application/json",
+                R"({"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null})"};
+    case lost_session_style::everything_400:
+        return {400, "application/json",
+                R"({"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: No valid session ID provided"}})"};
+    case lost_session_style::python_404:
+        return {404, "application/json",
+                R"({"jsonrpc":"2.0","id":"server-error","error":{"code":-32600,"message":"Session not found"}})"};
+    case lost_session_style::go_404_plain: return {404, "text/plain", "session not found"};
+    case lost_session_style::python_400_plain:
+        return {400, "text/plain", "Bad Request: No valid session ID provided"};
+    }
+    return {404, "text/plain", "session not found"};
+}
+
+constexpr std::string_view to_string(lost_session_style style) noexcept {
+    switch (style) {
+    case lost_session_style::typescript_404: return "typescript_404";
+    case lost_session_style::everything_400: return "everything_400";
+    case lost_session_style::python_404: return "python_404";
+    case lost_session_style::go_404_plain: return "go_404_plain";
+    case lost_session_style::python_400_plain: return "python_400_plain";
+    }
+    return "invalid";
+}
+
+/// What a one-shot `fault` does to the request it is applied to.
+enum class fault_kind : unsigned char {
+    http_status,             ///< Answer a fixed HTTP status and body; the request is not executed.
+    reset_before_execute,    ///< Close the connection with a TCP RST (SO_LINGER 0) without executing.
+    reset_after_execute,     ///< Execute the request, then RST without answering.
+    cut_stream_after_event,  ///< Execute, answer as SSE with one `notifications/message` event (with
+                             ///< an `id:`), then close the connection before the response.
+    delay,                   ///< Wait, then process normally; `stop()` and `restart()` interrupt it.
+    answer_as,               ///< Process normally, answering in `fault::mode`.
+};
+
+/// One scripted fault; build it with the named factories.
+///
+/// `mode`, when set, is the response mode of the answer this fault lets through (`delay`,
+/// `answer_as`); it has no effect on the others.
+struct fault {
+    fault_kind kind = fault_kind::answer_as;
+    /// `http_status`: the status (200..599; others are sent as 500), body and content type.
+    unsigned status = 0;
+    std::string body;
+    std::string content_type;
+    /// `http_status`: a `Retry-After: <seconds>` header.
+    std::optional<std::uint32_t> retry_after_seconds;
+    /// `http_status`: a `WWW-Authenticate: Bearer ...` header.
+    bool www_authenticate = false;
+    /// `delay`: how long to wait before processing.
+    std::chrono::milliseconds delay_duration{0};
+    std::optional<response_mode> mode;
+
+    /// Any status and body; `content_type` is sent only with a non-empty body.
+    static fault http_status(unsigned code, std::string text = {}, std::string type = "text/plain",
+                             std::optional<std::uint32_t> retry_after = std::nullopt, bool authenticate = false) {
+        fault f;
+        f.kind = fault_kind::http_status;
+        f.status = code;
+        f.body = std::move(text);
+        f.content_type = std::move(type);
+        f.retry_after_seconds = retry_after;
+        f.www_authenticate = authenticate;
+        return f;
+    }
+    /// 401 with `WWW-Authenticate: Bearer ...` and an OAuth `invalid_token` JSON body.
+    static fault unauthorized() {
+        return http_status(401, R"({"error":"invalid_token","error_description":"The access token expired"})",
+                           "application/json", std::nullopt, true);
+    }
+    /// 429 with `Retry-After`.
+    static fault too_many_requests(std::uint32_t retry_after) {
+        return http_status(429, "Too Many Requests", "text/plain", retry_after);
+    }
+    /// 503, with `Retry-After` when given.
+    static fault service_unavailable(std::optional<std::uint32_t> retry_after = std::nullopt) {
+        return http_status(503, "Service Unavailable", "text/plain", retry_after);
+    }
+    /// 500.
+    static fault internal_error() { return http_status(500, "Internal Server Error", "text/plain"); }
+    static fault reset_before_execute() { return of(fault_kind::reset_before_execute); }
+    static fault reset_after_execute() { return of(fault_kind::reset_after_execute); }
+    static fault cut_stream_after_event() { return of(fault_kind::cut_stream_after_event); }
+    static fault delay(std::chrono::milliseconds how_long) {
+        fault f = of(fault_kind::delay);
+        f.delay_duration = how_long;
+        return f;
+    }
+    static fault answer_as(response_mode answer_mode) { return of(fault_kind::answer_as).with_mode(answer_mode); }
+
+    /// Sets `mode`; returns `*this` for chaining: `fault::delay(50ms).with_mode(response_mode::sse)`.
+    fault& with_mode(response_mode answer_mode) & {
+        mode = answer_mode;
+        return *this;
+    }
+    fault&& with_mode(response_mode answer_mode) && {
+        mode = answer_mode;
+        return std::move(*this);
+    }
+
+private:
+    static fault of(fault_kind k) {
+        fault f;
+        f.kind = k;
+        return f;
+    }
+};
+
+/// Which POSTed messages a queued fault applies to. `initialize` is never matched unless asked.
+struct fault_match {
+    enum class scope : unsigned char {
+        any_request,  ///< Every JSON-RPC request (a message with an id); not notifications or responses.
+        method,       ///< Requests and notifications with the method `name`.
+        tool_call,    ///< `tools/call` requests, of the tool `name` when it is not empty.
+    };
+    scope what = scope::any_request;
+    std::string name;
+    /// For `any_request`: whether `initialize` matches too.
+    bool include_initialize = false;
+
+    static fault_match any_request(bool include_initialize_too = false) {
+        fault_match m;
+        m.include_initialize = include_initialize_too;
+        return m;
+    }
+    /// Naming `initialize` here is asking for it.
+    static fault_match method(std::string method_name) {
+        fault_match m;
+        m.what = scope::method;
+        m.name = std::move(method_name);
+        return m;
+    }
+    static fault_match tool_call(std::string tool_name = {}) {
+        fault_match m;
+        m.what = scope::tool_call;
+        m.name = std::move(tool_name);
+        return m;
+    }
+
+    /// Whether a message with `message_method` (a request when `is_request`, else a notification)
+    /// calling `tool` (for `tools/call`) matches.
+    bool matches(std::string_view message_method, bool is_request, std::string_view tool) const noexcept {
+        switch (what) {
+        case scope::any_request: return is_request && (include_initialize || message_method != "initialize");
+        case scope::method: return message_method == name;
+        case scope::tool_call: return is_request && message_method == "tools/call" && (name.empty() || tool == name);
+        }
+        return false;
+    }
+};
+
+/// Construction parameters of a `flaky_server`; every bound has a safe default.
+struct flaky_server_options {
+    /// How executed requests are answered; `set_response_mode` changes it later.
+    response_mode mode = response_mode::json;
+    /// How a lost session is answered; `set_lost_session_style` changes it later.
+    lost_session_style lost_session = lost_session_style::typescript_404;
+    /// Port on 127.0.0.1; 0 picks a free one. A fixed port lets a test start a new server where an
+    /// old one stopped (SO_REUSEADDR is set).
+    std::uint16_t port = 0;
+    /// Longest wait for a whole request (headers and body) and for a write; an idle keep-alive
+    /// connection is closed after it.
+    std::chrono::milliseconds idle_timeout = std::chrono::seconds(30);
+    /// Largest request header block; beyond it: 431 and close.
+    std::size_t max_header_size = 16 * 1024;
+    /// Largest request body; beyond it: 413 and close.
+    std::size_t max_body_size = 1024 * 1024;
+    /// Connections served at once; more are accepted and closed at once.
+    std::size_t max_connections = 256;
+    /// Sessions alive at once; an `initialize` beyond it gets 503.
+    std::size_t max_sessions = 4096;
+    /// Distinct `count` keys; a new key beyond it gets a JSON-RPC error.
+    std::size_t max_counter_keys = 4096;
+};
+
+namespace detail {
+
+namespace net = ::boost::asio;
+namespace http = ::boost::beast::http;
+using tcp = net::ip::tcp;
+using error_code = ::boost::system::error_code;
+
+inline constexpr std::string_view flaky_protocol_versions[] = {"2024-11-05", "2025-03-26", "2025-06-18",
+                                                                "2025-11-25"};
+inline constexpr std::string_view flaky_default_protocol_version = "2025-06-18";
+
+inline bool flaky_supports_version(std::string_view v) noexcept {
+    for (const std::string_view s : flaky_protocol_versions) {
+        if (s == v) return true;
+    }
+    return false;
+}
+
+inline constexpr std::string_view flaky_tools_json =
+    R"({"tools":[)"
+    R"({"name":"echo","description":"Returns its text argument.",)"
+    R"("inputSchema":{"type":"object","properties":{"text":{"type":"string"}},"required":["text"]},)"
+    R"("annotations":{"readOnlyHint":true,"idempotentHint":true}},)"
+    R"({"name":"count","description":"Increments the counter named key and returns its new value.",)"
+    R"("inputSchema":{"type":"object","properties":{"key":{"type":"string"}},"required":["key"]},)"
+    R"("annotations":{"readOnlyHint":false,"destructiveHint":false,"idempotentHint":false}},)"
+    R"({"name":"executions","description":"Returns how many times count ran for key.",)"
+    R"("inputSchema":{"type":"object","properties":{"key":{"type":"string"}},"required":["key"]},)"
+    R"("annotations":{"readOnlyHint":true}})"
+    R"(]})";
+
+inline constexpr std::string_view flaky_cut_event_json =
+    R"({"jsonrpc":"2.0","method":"notifications/message",)"
+    R"("params":{"level":"info","logger":"flaky_server","data":"the stream is about to be cut"}})";
+
+inline std::string_view to_std(::boost::beast::string_view s) noexcept { return {s.data(), s.size()}; }
+
+// Header values go back into headers and JSON: keep printable ASCII only.
+inline std::string printable_ascii(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+        if (c < 0x20 || c > 0x7E) c = '?';
+    }
+    return out;
+}
+
+/// What the server decided to send, before framing (JSON or SSE, keep-alive or close).
+struct reply {
+    unsigned status = 200;
+    std::string content_type;  // sent only with a body
+    std::string body;
+    bool jsonrpc_answer = false;  // a 200 answer to a JSON-RPC request: SSE mode applies
+    std::string session_id;
+    std::optional<std::uint32_t> retry_after;
+    bool www_authenticate = false;
+    std::string allow;
+    bool close = false;
+};
+
+inline reply plain_reply(unsigned status, std::string_view text, bool close = false) {
+    reply r;
+    r.status = status;
+    r.content_type = "text/plain";
+    r.body = std::string(text);
+    r.close = close;
+    return r;
+}
+
+// An HTTP-level JSON-RPC error, in the TypeScript SDK's member order.
+inline reply transport_error(unsigned status, int code, std::string_view message) {
+    reply r;
+    r.status = status;
+    r.content_type = "application/json";
+    r.body = R"({"jsonrpc":"2.0","error":{"code":)";
+    r.body += std::to_string(code);
+    r.body += R"(,"message":)";
+    append_json_string(r.body, message);
+    r.body += R"(},"id":null})";
+    return r;
+}
+
+inline reply rpc_result(std::string_view id_raw, std::string_view result_json) {
+    reply r;
+    r.content_type = "application/json";
+    r.jsonrpc_answer = true;
+    r.body.reserve(40 + id_raw.size() + result_json.size());
+    r.body = R"({"jsonrpc":"2.0","id":)";
+    r.body += id_raw;
+    r.body += R"(,"result":)";
+    r.body += result_json;
+    r.body += '}';
+    return r;
+}
+
+inline reply rpc_error(std::string_view id_raw, int code, std::string_view message) {
+    reply r;
+    r.content_type = "application/json";
+    r.jsonrpc_answer = true;
+    r.body = R"({"jsonrpc":"2.0","id":)";
+    r.body += id_raw;
+    r.body += R"(,"error":{"code":)";
+    r.body += std::to_string(code);
+    r.body += R"(,"message":)";
+    append_json_string(r.body, message);
+    r.body += "}}";
+    return r;
+}
+
+inline reply text_result(std::string_view id_raw, std::string_view text) {
+    std::string result = R"({"content":[{"type":"text","text":)";
+    append_json_string(result, text);
+    result += "}]}";
+    return rpc_result(id_raw, result);
+}
+
+inline void append_status_line(std::string& out, unsigned status) {
+    out += "HTTP/1.1 ";
+    out += std::to_string(status);
+    out += ' ';
+    const auto reason = http::obsolete_reason(http::int_to_status(status));
+    out.append(reason.data(), reason.size());
+    out += "\r\n";
+}
+
+inline void append_field(std::string& out, std::string_view name, std::string_view value) {
+    out += name;
+    out += ": ";
+    for (const char c : value) out += (c == '\r' || c == '\n') ? ' ' : c;  // no header injection
+    out += "\r\n";
+}
+
+inline void append_chunk(std::string& out, std::string_view data) {
+    static constexpr char hex[] = "0123456789abcdef";
+    char size[2 * sizeof(std::size_t)];
+    std::size_t n = 0;
+    std::size_t v = data.size();
+    do {
+        size[n++] = hex[v & 0xF];
+        v >>= 4;
+    } while (v != 0);
+    while (n != 0) out += size[--n];
+    out += "\r\n";
+    out += data;
+    out += "\r\n";
+}
+
+inline void append_sse_event(std::string& out, std::uint64_t event_id, std::string_view json) {
+    out += "event: message\nid: ";
+    out += std::to_string(event_id);
+    out += '\n';
+    // One data line per line of the payload, so that a newline cannot end the event early.
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t nl = json.find('\n', start);
+        out += "data: ";
+        out += json.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+        out += '\n';
+        if (nl == std::string_view::npos) break;
+        start = nl + 1;
+    }
+    out += '\n';
+}
+
+inline void append_sse_head(std::string& out, bool http11, bool keep_alive, std::string_view session_id = {}) {
+    append_status_line(out, 200);
+    if (!session_id.empty()) append_field(out, "Mcp-Session-Id", session_id);
+    append_field(out, "Content-Type", "text/event-stream");
+    append_field(out, "Cache-Control", "no-cache");
+    if (http11) {
+        append_field(out, "Transfer-Encoding", "chunked");
+        if (!keep_alive) append_field(out, "Connection", "close");
+    } else {
+        append_field(out, "Connection", "close");
+    }
+    out += "\r\n";
+}
+
+/// One parsed POSTed message.
+struct message_info {
+    bool is_request = false;       // has a non-null id
+    bool is_notification = false;  // has a method and no id
+    std::string method;
+    std::string id_raw;
+    std::string tool;  // params.name of a tools/call
+};
+
+class connection;
+
+/// State shared by the I/O thread and the public API: sessions, faults, counters.
+///
+/// `mutex` guards the containers and settings; counters are atomics; `connections` is touched by
+/// the I/O thread only (and by `stop()` after that thread has been joined).
+class server_core {
+public:
+    explicit server_core(const flaky_server_options& opts)
+        : options(opts), mode_(opts.mode), style_(opts.lost_session), random_(seed()) {}
+
+    const flaky_server_options options;
+
+    mutable std::mutex mutex;
+    // Written under `mutex` by the I/O thread and by stop(); read by restart().
+    std::uint64_t restarts_done = 0;
+    bool stopped = false;
+
+    std::atomic<std::uint64_t> initializes{0};
+    std::atomic<std::uint64_t> requests{0};
+    std::atomic<std::uint64_t> deletes{0};
+    std::atomic<std::uint64_t> lost_session_answers{0};
+    std::atomic<std::uint64_t> faults_applied{0};
+    std::atomic<std::uint64_t> connections_accepted{0};
+    std::atomic<std::size_t> open_connections{0};
+    std::atomic<std::size_t> sessions_alive{0};
+    std::atomic<std::uint64_t> next_event_id{1};
+
+    std::vector<std::weak_ptr<connection>> connections;  // I/O thread only
+
+    response_mode mode() const {
+        std::lock_guard<std::mutex> lock(mutex);
+        return mode_;
+    }
+    void set_mode(response_mode m) {
+        std::lock_guard<std::mutex> lock(mutex);
+        mode_ = m;
+    }
+    void set_style(lost_session_style s) {
+        std::lock_guard<std::mutex> lock(mutex);
+        style_ = s;
+    }
+
+    bool expire(std::string_view id) {
+        std::lock_guard<std::mutex> lock(mutex);
+        const auto it = sessions_.find(std::string(id));
+        if (it == sessions_.end()) return false;
+        sessions_.erase(it);
+        sessions_alive = sessions_.size();
+        return true;
+    }
+    std::size_t expire_all() {
+        std::lock_guard<std::mutex> lock(mutex);
+        return expire_all_locked();
+    }
+    std::size_t expire_all_locked() {
+        const std::size_t n = sessions_.size();
+        sessions_.clear();
+        sessions_alive = 0;
+        return n;
+    }
+    std::vector<std::string> session_ids() const {
+        std::lock_guard<std::mutex> lock(mutex);
+        std::vector<std::string> ids;
+        ids.reserve(sessions_.size());
+        for (const auto& s : sessions_) ids.push_back(s.first);
+        return ids;
+    }
+    std::uint64_t executions(std::string_view key) const {
+        std::lock_guard<std::mutex> lock(mutex);
+        const auto it = counters_.find(std::string(key));
+        return it == counters_.end() ? 0 : it->second;
+    }
+
+    void inject(fault f, fault_match m, std::size_t times) {
+        if (times == 0) return;
+        std::lock_guard<std::mutex> lock(mutex);
+        faults_.push_back(queued_fault{std::move(f), std::move(m), times});
+    }
+    std::size_t pending_faults() const {
+        std::lock_guard<std::mutex> lock(mutex);
+        std::size_t n = 0;
+        for (const auto& q : faults_) n += q.remaining;
+        return n;
+    }
+    void clear_faults() {
+        std::lock_guard<std::mutex> lock(mutex);
+        faults_.clear();
+    }
+
+    /// Consumes one application of the first queued fault matching `m`, if any.
+    std::optional<fault> take_fault(const message_info& m) {
+        if (!m.is_request && !m.is_notification) return std::nullopt;
+        std::lock_guard<std::mutex> lock(mutex);
+        for (auto it = faults_.begin(); it != faults_.end(); ++it) {
+            if (!it->match.matches(m.method, m.is_request, m.tool)) continue;
+            std::optional<fault> f = it->what;
+            if (--it->remaining == 0) faults_.erase(it);
+            ++faults_applied;
+            return f;
+        }
+        return std::nullopt;
+    }
+
+    /// Parses a POST body; on failure returns nullopt and sets `error` to the answer.
+    std::optional<message_info> classify(std::string_view body, reply& error) const {
+        builtin_json json;
+        envelope env;
+        std::error_code ec;
+        if (!json.parse(body, env, ec)) {
+            switch (static_cast<json_error>(ec.value())) {
+            case json_error::syntax_error:
+            case json_error::unexpected_end:
+            case json_error::invalid_number:
+            case json_error::invalid_escape:
+            case json_error::invalid_utf8:
+            case json_error::control_character:
+            case json_error::document_too_large: error = transport_error(400, -32700, "Parse error"); break;
+            case json_error::batch_not_supported:
+                error = transport_error(400, -32600, "Invalid Request: batches are not supported");
+                break;
+            default: error = transport_error(400, -32600, "Invalid Request"); break;
+            }
+            return std::nullopt;
+        }
+        message_info m;
+        const bool has_id = env.id_kind != json_id_kind::absent;
+        const bool valid_version = env.jsonrpc && *env.jsonrpc == "2.0";
+        if (valid_version && env.method && !env.has_result && !env.has_error && env.id_kind != json_id_kind::null) {
+            m.method = std::move(*env.method);
+            m.is_request = has_id;
+            m.is_notification = !has_id;
+            m.id_raw = std::move(env.id_raw);
+            if (m.is_request && m.method == "tools/call") {
+                if (const auto params = find_member(body, "params")) {
+                    if (const auto name = find_member(*params, "name")) {
+                        if (auto decoded = decode_string(*name)) m.tool = std::move(*decoded);
+                    }
+                }
+            }
+            return m;
+        }
+        if (valid_version && !env.method && (env.has_result || env.has_error) && has_id) {
+            return m;  // a response to a server request: accepted, nothing to do
+        }
+        error = transport_error(400, -32600, "Invalid Request");
+        return std::nullopt;
+    }
+
+    reply lost_session() {
+        ++lost_session_answers;
+        lost_session_style style;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            style = style_;
+        }
+        const http_answer a = lost_session_answer(style);
+        reply r;
+        r.status = a.status;
+        r.content_type = std::string(a.content_type);
+        r.body = std::string(a.body);
+        return r;
+    }
+
+    static reply missing_session_id() {
+        return transport_error(400, -32000, "Bad Request: Mcp-Session-Id header is required");
+    }
+
+    /// Answers a POSTed message; runs the tool when it is a `tools/call`.
+    reply handle_post(const message_info& m, std::string_view body, std::optional<std::string_view> session_id,
+                      std::optional<std::string_view> protocol_version) {
+        if (m.is_request && m.method == "initialize") return initialize(m, body, session_id);
+        if (!session_id) return missing_session_id();
+        if (!known(*session_id)) return lost_session();
+        if (protocol_version && !flaky_supports_version(*protocol_version)) {
+            return transport_error(400, -32000,
+                                   "Bad Request: Unsupported protocol version: " + printable_ascii(*protocol_version));
+        }
+        if (!m.is_request) {
+            reply r;
+            r.status = 202;
+            return r;
+        }
+        if (m.method == "ping") return rpc_result(m.id_raw, "{}");
+        if (m.method == "tools/list") return rpc_result(m.id_raw, flaky_tools_json);
+        if (m.method == "tools/call") return call_tool(m, body);
+        return rpc_error(m.id_raw, -32601, "Method not found");
+    }
+
+    reply handle_delete(std::optional<std::string_view> session_id) {
+        if (!session_id) return missing_session_id();
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            const auto it = sessions_.find(std::string(*session_id));
+            if (it != sessions_.end()) {
+                sessions_.erase(it);
+                sessions_alive = sessions_.size();
+                ++deletes;
+                return reply{};
+            }
+        }
+        return lost_session();
+    }
+
+private:
+    struct queued_fault {
+        fault what;
+        fault_match match;
+        std::size_t remaining;
+    };
+
+    static std::uint64_t seed() {
+        std::random_device rd;
+        const auto now = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+        return (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^ now;
+    }
+
+    bool known(std::string_view id) const {
+        std::lock_guard<std::mutex> lock(mutex);
+        return sessions_.find(std::string(id)) != sessions_.end();
+    }
+
+    reply initialize(const message_info& m, std::string_view body, std::optional<std::string_view> session_id) {
+        if (session_id) {
+            // As real servers do: a known session cannot initialize twice; an unknown one is lost.
+            if (known(*session_id)) return transport_error(400, -32600, "Invalid Request: Server already initialized");
+            return lost_session();
+        }
+        std::string version(flaky_default_protocol_version);
+        if (const auto params = find_member(body, "params")) {
+            if (const auto raw = find_member(*params, "protocolVersion")) {
+                if (auto requested = decode_string(*raw); requested && flaky_supports_version(*requested)) {
+                    version = std::move(*requested);
+                }
+            }
+        }
+        std::string id;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (sessions_.size() >= options.max_sessions) {
+                return transport_error(503, -32000, "Service Unavailable: too many sessions");
+            }
+            do {
+                id = new_session_id();
+            } while (sessions_.find(id) != sessions_.end());
+            sessions_.emplace(id, version);
+            sessions_alive = sessions_.size();
+        }
+        ++initializes;
+        std::string result = R"({"protocolVersion":)";
+        append_json_string(result, version);
+        result += R"(,"capabilities":{"tools":{}},"serverInfo":{"name":"flaky_server","version":"1"}})";
+        reply r = rpc_result(m.id_raw, result);
+        r.session_id = std::move(id);
+        return r;
+    }
+
+    // Called with `mutex` held.
+    std::string new_session_id() {
+        static constexpr char hex[] = "0123456789abcdef";
+        std::string id(32, '0');
+        for (std::size_t half = 0; half < 2; ++half) {
+            std::uint64_t bits = random_();
+            for (std::size_t i = 0; i < 16; ++i, bits >>= 4) id[half * 16 + i] = hex[bits & 0xF];
+        }
+        return id;
+    }
+
+    static std::optional<std::string> string_argument(std::string_view body, std::string_view name) {
+        const auto params = find_member(body, "params");
+        if (!params) return std::nullopt;
+        const auto arguments = find_member(*params, "arguments");
+        if (!arguments) return std::nullopt;
+        const auto raw = find_member(*arguments, name);
+        if (!raw) return std::nullopt;
+        return decode_string(*raw);
+    }
+
+    reply call_tool(const message_info& m, std::string_view body) {
+        if (m.tool == "echo") {
+            const auto text = string_argument(body, "text");
+            if (!text) return rpc_error(m.id_raw, -32602, "Invalid params: echo needs a string argument \"text\"");
+            return text_result(m.id_raw, *text);
+        }
+        if (m.tool == "count" || m.tool == "executions") {
+            auto key = string_argument(body, "key");
+            if (!key) return rpc_error(m.id_raw, -32602, "Invalid params: " + m.tool + " needs a string argument \"key\"");
+            std::uint64_t value = 0;
+            {
+                std::lock_guard<std::mutex> lock(mutex);
+                auto it = counters_.find(*key);
+                if (m.tool == "count") {
+                    if (it == counters_.end()) {
+                        if (counters_.size() >= options.max_counter_keys) {
+                            return rpc_error(m.id_raw, -32602, "Invalid params: too many distinct keys");
+                        }
+                        it = counters_.emplace(std::move(*key), 0).first;
+                    }
+                    value = ++it->second;
+                } else if (it != counters_.end()) {
+                    value = it->second;
+                }
+            }
+            return text_result(m.id_raw, std::to_string(value));
+        }
+        if (m.tool.empty()) return rpc_error(m.id_raw, -32602, "Invalid params: tools/call needs a string \"name\"");
+        return rpc_error(m.id_raw, -32602, "Unknown tool: " + m.tool);
+    }
+
+    response_mode mode_;
+    lost_session_style style_;
+    std::mt19937_64 random_;
+    std::unordered_map<std::string, std::string> sessions_;  // id -> negotiated protocol version
+    std::unordered_map<std::string, std::uint64_t> counters_;
+    std::deque<queued_fault> faults_;
+};
+
+/// One accepted connection: reads requests one at a time, answers each, applies faults.
+/// Lives on the I/O thread; owned by its pending operation's handler.
+class connection : public std::enable_shared_from_this<connection> {
+public:
+    connection(server_core& core, tcp::socket socket)
+        : core_(core),
+          stream_(std::move(socket)),
+          timer_(stream_.get_executor()),
+          buffer_(core.options.max_header_size + 64 * 1024) {
+        ++core_.open_connections;
+    }
+
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
+    ~connection() {
+        // The socket closes with the stream; only the count is left to settle.
+        if (!closed_) --core_.open_connections;
+    }
+
+    void start() { read_request(); }
+
+    /// Closes the connection now (FIN), interrupting any read, write or delay.
+    void abort() noexcept {
+        if (closed_) return;
+        closed_ = true;
+        try {
+            timer_.cancel();
+        } catch (...) {
+        }
+        stream_.close();
+        --core_.open_connections;
+    }
+
+private:
+    enum class then : unsigned char { read, linger, close };
+
+    static std::chrono::milliseconds linger_time(const flaky_server_options& o) {
+        return std::min<std::chrono::milliseconds>(o.idle_timeout, std::chrono::seconds(2));
+    }
+
+    std::optional<std::string_view> header(std::string_view name) const {
+        const auto& req = parser_->get();
+        const auto it = req.find(::boost::beast::string_view(name.data(), name.size()));
+        if (it == req.end()) return std::nullopt;
+        return to_std(it->value());
+    }
+
+    void read_request() {
+        fault_.reset();
+        message_ = message_info{};
+        parser_.emplace();
+        constexpr std::size_t max_header = std::numeric_limits<std::uint32_t>::max();
+        parser_->header_limit(static_cast<std::uint32_t>(std::min(core_.options.max_header_size, max_header)));
+        parser_->body_limit(static_cast<std::uint64_t>(core_.options.max_body_size));  // never boost::none: see 1.74
+        stream_.expires_after(core_.options.idle_timeout);
+        http::async_read(stream_, buffer_, *parser_,
+                         [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_read(ec); });
+    }
+
+    void on_read(const error_code& ec) {
+        if (closed_) return;
+        if (ec) {
+            if (ec == http::error::body_limit) return send(plain_reply(413, "Payload Too Large", true));
+            if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+                return send(plain_reply(431, "Request Header Fields Too Large", true));
+            }
+            const bool parse_error = ec.category() == http::make_error_code(http::error::bad_method).category() &&
+                                     ec != http::error::end_of_stream && ec != http::error::partial_message;
+            if (parse_error) return send(plain_reply(400, "Bad Request", true));
+            return abort();  // EOF, reset, timeout, cancelled
+        }
+        const auto& req = parser_->get();
+        keep_alive_ = req.keep_alive();
+        http11_ = req.version() >= 11;
+        const std::string_view target = to_std(req.target());
+        if (target.substr(0, target.find('?')) != "/mcp") return send(plain_reply(404, "Not Found"));
+        if (req.method() == http::verb::post) return on_post();
+        if (req.method() == http::verb::delete_) return send(core_.handle_delete(header("Mcp-Session-Id")));
+        reply r = plain_reply(405, "Method Not Allowed");
+        r.allow = "POST, DELETE";
+        send(std::move(r));
+    }
+
+    void on_post() {
+        ++core_.requests;
+        reply error;
+        auto info = core_.classify(parser_->get().body(), error);
+        if (!info) return send(std::move(error));
+        message_ = std::move(*info);
+        fault_ = core_.take_fault(message_);
+        if (!fault_) return execute();
+        switch (fault_->kind) {
+        case fault_kind::http_status: return send(fault_reply(*fault_));
+        case fault_kind::reset_before_execute: return reset();
+        case fault_kind::delay:
+            timer_.expires_after(fault_->delay_duration);
+            timer_.async_wait([self = shared_from_this()](const error_code& wait_ec) {
+                if (self->closed_ || wait_ec) return;
+                self->execute();
+            });
+            return;
+        case fault_kind::reset_after_execute:
+        case fault_kind::cut_stream_after_event:
+        case fault_kind::answer_as: return execute();
+        }
+    }
+
+    void execute() {
+        reply r = core_.handle_post(message_, parser_->get().body(), header("Mcp-Session-Id"),
+                                    header("MCP-Protocol-Version"));
+        if (fault_ && fault_->kind == fault_kind::reset_after_execute) return reset();
+        if (fault_ && fault_->kind == fault_kind::cut_stream_after_event) return cut_stream();
+        send(std::move(r));
+    }
+
+    static reply fault_reply(const fault& f) {
+        reply r;
+        r.status = f.status >= 200 && f.status <= 599 ? f.status : 500;
+        if (!f.body.empty()) {
+            r.content_type = f.content_type;
+            r.body = f.body;
+        }
+        r.retry_after = f.retry_after_seconds;
+        r.www_authenticate = f.www_authenticate;
+        return r;
+    }
+
+    void send(reply r) {
+        bool keep = keep_alive_ && !r.close;
+        const response_mode mode = fault_ && fault_->mode ? *fault_->mode : core_.mode();
+        out_.clear();
+        if (r.jsonrpc_answer && mode == response_mode::sse) {
+            if (!http11_) keep = false;
+            std::string event;
+            append_sse_event(event, core_.next_event_id++, r.body);
+            append_sse_head(out_, http11_, keep, r.session_id);
+            if (http11_) {
+                append_chunk(out_, event);
+                out_ += "0\r\n\r\n";
+            } else {
+                out_ += event;
+            }
+        } else {
+            append_status_line(out_, r.status);
+            if (!r.session_id.empty()) append_field(out_, "Mcp-Session-Id", r.session_id);
+            if (r.retry_after) append_field(out_, "Retry-After", std::to_string(*r.retry_after));
+            if (r.www_authenticate) {
+                append_field(out_, "WWW-Authenticate", R"(Bearer realm="flaky_server", error="invalid_token")");
+            }
+            if (!r.allow.empty()) append_field(out_, "Allow", r.allow);
+            if (!r.body.empty()) append_field(out_, "Content-Type", r.content_type);
+            append_field(out_, "Content-Length", std::to_string(r.body.size()));
+            if (!keep) append_field(out_, "Connection", "close");
+            else if (!http11_) append_field(out_, "Connection", "keep-alive");
+            out_ += "\r\n";
+            out_ += r.body;
+        }
+        write(keep ? then::read : then::linger);
+    }
+
+    void cut_stream() {
+        out_.clear();
+        append_sse_head(out_, http11_, true);
+        std::string event;
+        append_sse_event(event, core_.next_event_id++, flaky_cut_event_json);
+        if (http11_) append_chunk(out_, event);
+        else out_ += event;
+        write(then::close);
+    }
+
+    void write(then next) {
+        stream_.expires_after(core_.options.idle_timeout);
+        net::async_write(stream_, net::buffer(out_),
+                         [self = shared_from_this(), next](const error_code& ec, std::size_t) {
+                             if (self->closed_) return;
+                             if (ec) return self->abort();
+                             switch (next) {
+                             case then::read: return self->read_request();
+                             case then::linger: return self->linger();
+                             case then::close: return self->abort();
+                             }
+                         });
+    }
+
+    // RST instead of FIN: SO_LINGER with a zero timeout, then close.
+    void reset() {
+        error_code ec;
+        stream_.socket().set_option(net::socket_base::linger(true, 0), ec);
+        abort();
+    }
+
+    // Half-close, then read and discard what the client still sends (bounded in time and bytes),
+    // so that closing does not turn into an RST that destroys the answer before it is read.
+    void linger() {
+        error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.expires_after(linger_time(core_.options));
+        drain();
+    }
+
+    void drain() {
+        stream_.async_read_some(net::buffer(drain_), [self = shared_from_this()](const error_code& ec, std::size_t n) {
+            if (self->closed_) return;
+            self->drained_ += n;
+            if (ec || self->drained_ > self->core_.options.max_body_size) return self->abort();
+            self->drain();
+        });
+    }
+
+    server_core& core_;
+    ::boost::beast::tcp_stream stream_;
+    net::steady_timer timer_;
+    ::boost::beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    message_info message_;
+    std::optional<fault> fault_;
+    std::string out_;
+    std::array<char, 4096> drain_{};
+    std::size_t drained_ = 0;
+    bool keep_alive_ = false;
+    bool http11_ = true;
+    bool closed_ = false;
+};
+
+}  // namespace detail
+
+/// An MCP server for tests: Streamable HTTP on `http://127.0.0.1:<port>/mcp`, with scripted faults.
+///
+/// Endpoint `/mcp` (any other path: 404 `Not Found`). POST carries one JSON-RPC message:
+/// - `initialize` (sent without `Mcp-Session-Id`) opens a session: a 32-hex-digit id in the
+///   `Mcp-Session-Id` header, the client's `protocolVersion` if supported (2024-11-05, 2025-03-26,
+///   2025-06-18, 2025-11-25) else 2025-06-18, capabilities `{tools:{}}`, serverInfo
+///   `{name:"flaky_server",version:"1"}`. With a session id it is refused like real servers do:
+///   400 "Server already initialized" for a live session, the lost-session answer otherwise.
+/// - every other message needs the session id: none -> 400 `Bad Request: Mcp-Session-Id header
+///   is required`; unknown or expired -> the `lost_session_style` answer; then an unsupported
+///   `MCP-Protocol-Version` header -> 400 `Bad Request: Unsupported protocol version: X`.
+/// - notifications and responses: 202 without a body. `ping` -> `{}`. `tools/list` -> `echo`
+///   (`{text}`), `count` (`{key}`, not idempotent), `executions` (`{key}`, read-only).
+///   `tools/call`: echo returns its text; count increments the counter `key` and returns its new
+///   value as text; executions returns it. Other methods: JSON-RPC -32601 with 200.
+/// - malformed JSON: 400 with JSON-RPC -32700 (id null); not a JSON-RPC message: 400 -32600.
+/// DELETE with a live session id ends it (200); GET and other methods: 405. Request headers are
+/// bounded (431 beyond), bodies too (413 beyond); a request must arrive within `idle_timeout`.
+///
+/// Faults are queued with `inject` and consumed one application at a time by the next POSTed
+/// JSON-RPC message they match, checked in queue order, before session validation (a fault
+/// plays a proxy, a network or a crash, which do not look at sessions). A fault that executes
+/// (`reset_after_execute`, `cut_stream_after_event`, `delay`, `answer_as`) still applies the
+/// session rules: an expired session is not executed, but its answer is lost all the same.
+///
+/// Threading: one I/O thread runs every connection (asynchronous Beast/Asio; a request is
+/// processed to completion before the next event, so handlers are short and never block). Every
+/// public member function is thread-safe and may run while clients are connected; counters are
+/// atomics and are updated before the answer is written, so a client that has its answer sees
+/// them. `restart()` and `stop()` return only once the connections are closed.
+class flaky_server {
+public:
+    /// Binds 127.0.0.1 (`options.port`, 0 for any free port) and starts serving.
+    /// Throws `boost::system::system_error` when the port cannot be bound.
+    explicit flaky_server(flaky_server_options options = {})
+        : core_(options), acceptor_(ioc_), retry_timer_(ioc_) {
+        const detail::tcp::endpoint endpoint(detail::net::ip::address_v4::loopback(), options.port);
+        acceptor_.open(endpoint.protocol());
+        acceptor_.set_option(detail::net::socket_base::reuse_address(true));
+        acceptor_.bind(endpoint);
+        acceptor_.listen(detail::net::socket_base::max_listen_connections);
+        port_ = acceptor_.local_endpoint().port();
+        accept();
+        thread_ = std::thread([this] { run(); });
+    }
+
+    /// Calls `stop()`.
+    ~flaky_server() { stop(); }
+
+    flaky_server(const flaky_server&) = delete;
+    flaky_server& operator=(const flaky_server&) = delete;
+
+    /// The port bound on 127.0.0.1.
+    std::uint16_t port() const noexcept { return port_; }
+
+    /// `http://127.0.0.1:<port>/mcp`.
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/mcp"; }
+
+    /// Closes the listener and every connection (pending delays end at once) and joins the I/O
+    /// thread. Idempotent; the destructor calls it. Sessions, counters and faults stay readable.
+    void stop() noexcept {
+        std::lock_guard<std::mutex> guard(stop_mutex_);
+        if (thread_.joinable()) {
+            ioc_.stop();
+            try {
+                thread_.join();
+            } catch (...) {
+            }
+        }
+        // The I/O thread is gone: the sockets can be touched from here.
+        detail::error_code ec;
+        acceptor_.close(ec);
+        try {
+            retry_timer_.cancel();
+        } catch (...) {
+        }
+        abort_connections();
+        {
+            std::lock_guard<std::mutex> lock(core_.mutex);
+            core_.stopped = true;
+        }
+        restarted_.notify_all();
+    }
+
+    /// Forgets every session and closes every open connection, as a server process restart
+    /// would; keeps listening, and keeps counters and queued faults. Returns once the
+    /// connections are closed (at once after `stop()`).
+    void restart() {
+        std::unique_lock<std::mutex> lock(core_.mutex);
+        core_.expire_all_locked();
+        if (core_.stopped) return;
+        const std::uint64_t ticket = ++restarts_requested_;
+        detail::net::post(ioc_, [this, ticket] {
+            abort_connections();
+            {
+                std::lock_guard<std::mutex> done(core_.mutex);
+                core_.restarts_done = std::max(core_.restarts_done, ticket);
+            }
+            restarted_.notify_all();
+        });
+        restarted_.wait(lock, [&] { return core_.restarts_done >= ticket || core_.stopped; });
+    }
+
+    /// Ends session `id`: later requests with it get the lost-session answer. False if unknown.
+    bool expire_session(std::string_view id) { return core_.expire(id); }
+
+    /// Ends every session; returns how many there were.
+    std::size_t expire_all_sessions() { return core_.expire_all(); }
+
+    /// Ids of the live sessions, in no particular order.
+    std::vector<std::string> session_ids() const { return core_.session_ids(); }
+
+    void set_lost_session_style(lost_session_style style) { core_.set_style(style); }
+    void set_response_mode(response_mode mode) { core_.set_mode(mode); }
+
+    /// Queues `f` for the next `times` POSTed messages that `match` accepts (default: any
+    /// request but `initialize`).
+    void inject(fault f, fault_match match = fault_match::any_request(), std::size_t times = 1) {
+        core_.inject(std::move(f), std::move(match), times);
+    }
+    /// Applications of queued faults still to come.
+    std::size_t pending_faults() const { return core_.pending_faults(); }
+    void clear_faults() { core_.clear_faults(); }
+
+    /// Sessions opened by `initialize`.
+    std::uint64_t initializes() const noexcept { return core_.initializes; }
+    /// POSTs to `/mcp` read in full, whatever the answer (errors and faults included).
+    std::uint64_t requests() const noexcept { return core_.requests; }
+    /// How many times `count` ran for `key`, including runs whose answer was lost.
+    std::uint64_t executions(std::string_view key) const { return core_.executions(key); }
+    std::size_t sessions_alive() const noexcept { return core_.sessions_alive; }
+    /// Sessions ended by DELETE.
+    std::uint64_t deletes() const noexcept { return core_.deletes; }
+    /// Lost-session answers sent (POST and DELETE).
+    std::uint64_t lost_session_answers() const noexcept { return core_.lost_session_answers; }
+    /// Fault applications consumed.
+    std::uint64_t faults_applied() const noexcept { return core_.faults_applied; }
+    /// Connections accepted so far, and open now.
+    std::uint64_t connections_accepted() const noexcept { return core_.connections_accepted; }
+    std::size_t open_connections() const noexcept { return core_.open_connections; }
+
+private:
+    void run() noexcept {
+        for (;;) {
+            try {
+                ioc_.run();
+                return;
+            } catch (...) {
+                // A handler threw (e.g. bad_alloc): that connection is dropped; keep serving.
+            }
+        }
+    }
+
+    void accept() {
+        acceptor_.async_accept([this](const detail::error_code& ec, detail::tcp::socket socket) {
+            if (!acceptor_.is_open()) return;
+            if (ec) {
+                if (ec == detail::net::error::operation_aborted) return;
+                // Out of descriptors or the like: try again shortly instead of spinning.
+                retry_timer_.expires_after(std::chrono::milliseconds(20));
+                retry_timer_.async_wait([this](const detail::error_code& wait_ec) {
+                    if (!wait_ec) accept();
+                });
+                return;
+            }
+            ++core_.connections_accepted;
+            if (core_.open_connections >= core_.options.max_connections) {
+                detail::error_code ignored;
+                socket.close(ignored);
+            } else {
+                detail::error_code ignored;
+                socket.set_option(detail::tcp::no_delay(true), ignored);
+                auto c = std::make_shared<detail::connection>(core_, std::move(socket));
+                auto& list = core_.connections;
+                list.erase(std::remove_if(list.begin(), list.end(), [](const auto& w) { return w.expired(); }),
+                           list.end());
+                list.push_back(c);
+                c->start();
+            }
+            accept();
+        });
+    }
+
+    // On the I/O thread, or after it was joined.
+    void abort_connections() noexcept {
+        auto list = std::move(core_.connections);
+        core_.connections.clear();
+        for (const auto& w : list) {
+            if (auto c = w.lock()) c->abort();
+        }
+    }
+
+    // Declared before ioc_: handlers destroyed with ioc_ still reach them.
+    detail::server_core core_;
+    std::mutex stop_mutex_;
+    std::condition_variable restarted_;
+    std::uint64_t restarts_requested_ = 0;  // guarded by core_.mutex
+    std::uint16_t port_ = 0;
+    detail::net::io_context ioc_{1};
+    detail::tcp::acceptor acceptor_;
+    detail::net::steady_timer retry_timer_;
+    std::thread thread_;
+};
+
+}  // namespace mcp_recovery::beast::testing
+
+#endif
