@@ -30,3 +30,15 @@ mcpr_need_packages() {
 mcpr_jobs() {
   nproc 2>/dev/null || echo 2
 }
+
+# Node.js and the pinned npm packages of the interop tests (tests/interop/package-lock.json).
+mcpr_need_interop() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    mcpr_need_packages nodejs npm
+  fi
+  local dir=tests/interop
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "installing the interop test servers from npm (npm ci in $dir)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+}
