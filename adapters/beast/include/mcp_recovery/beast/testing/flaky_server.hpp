@@ -24,6 +24,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -796,7 +797,7 @@ public:
     }
 
 private:
-    enum class then : unsigned char { read, linger, close };
+    enum class then : unsigned char { read, read_body, linger, close };
 
     static std::chrono::milliseconds linger_time(const flaky_server_options& o) {
         return std::min<std::chrono::milliseconds>(o.idle_timeout, std::chrono::seconds(2));
@@ -817,6 +818,24 @@ private:
         parser_->header_limit(static_cast<std::uint32_t>(std::min(core_.options.max_header_size, max_header)));
         parser_->body_limit(static_cast<std::uint64_t>(core_.options.max_body_size));  // never boost::none: see 1.74
         stream_.expires_after(core_.options.idle_timeout);
+        // Header first, so that a client waiting on `Expect: 100-continue` (curl) gets its go-ahead.
+        http::async_read_header(stream_, buffer_, *parser_,
+                                [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_header(ec); });
+    }
+
+    void on_header(const error_code& ec) {
+        if (closed_) return;
+        if (ec) return on_read(ec);
+        if (parser_->is_done()) return on_read(ec);
+        const auto expect = parser_->get().find(http::field::expect);
+        if (expect != parser_->get().end() && ::boost::beast::iequals(expect->value(), "100-continue")) {
+            out_ = "HTTP/1.1 100 Continue\r\n\r\n";
+            return write(then::read_body);
+        }
+        read_body();
+    }
+
+    void read_body() {
         http::async_read(stream_, buffer_, *parser_,
                          [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_read(ec); });
     }
@@ -840,7 +859,8 @@ private:
         if (target.substr(0, target.find('?')) != "/mcp") return send(plain_reply(404, "Not Found"));
         if (req.method() == http::verb::post) return on_post();
         if (req.method() == http::verb::delete_) return send(core_.handle_delete(header("Mcp-Session-Id")));
-        reply r = plain_reply(405, "Method Not Allowed");
+        // After a HEAD the client expects no body: close rather than leave it out of step.
+        reply r = plain_reply(405, "Method Not Allowed", req.method() == http::verb::head);
         r.allow = "POST, DELETE";
         send(std::move(r));
     }
@@ -940,6 +960,7 @@ private:
                              if (ec) return self->abort();
                              switch (next) {
                              case then::read: return self->read_request();
+                             case then::read_body: return self->read_body();
                              case then::linger: return self->linger();
                              case then::close: return self->abort();
                              }
