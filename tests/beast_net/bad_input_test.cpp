@@ -315,3 +315,73 @@ TEST_CASE("a refused connection is not_sent and a reconnect against it fails cle
     REQUIRE_FALSE(r);
     CHECK(r.error().code == errc::reconnect_failed);
 }
+
+TEST_CASE("a protocol version the client does not speak fails the initialize", "[beast][bad_input][session]") {
+    raw_http_server server([](const std::string& req) -> raw_answer {
+        if (is_method(req, "initialize")) return {initialize_answer(req, "sid", "1999-01-01"), false, true};
+        return {http_response(202, "", ""), false, true};
+    });
+    mb::streamable_http_transport t(options_for(server));
+    auto c = t.connect();
+    REQUIRE_FALSE(c);
+    CHECK(c.error().transport_error == transport_errc::unsupported_protocol_version);
+    CHECK(c.error().message.view().find("1999-01-01") != std::string_view::npos);
+    CHECK(t.generation() == 0);
+}
+
+TEST_CASE("a server that closes the connection after every answer costs no failure", "[beast][keep_alive]") {
+    // Each answer ends the connection: the pooled connection is found closed before reuse and a
+    // new one is opened, so the request is never written into a dead connection.
+    raw_http_server server(mcp_script([](const std::string& req) {
+        return raw_answer{http_response(200, "application/json", json_result(req), "Connection: close\r\n")};
+    }));
+    recovering_client<mb::streamable_http_transport, default_classifier, never_retry> client{std::in_place,
+                                                                                             options_for(server)};
+    REQUIRE(client.transport().connect());
+    for (int i = 0; i < 5; ++i) REQUIRE(client.try_call(tool_call));
+    CHECK(client.transport().connections_opened() >= 5);
+}
+
+TEST_CASE("DELETE answered with 405 still ends the session locally", "[beast][session]") {
+    raw_http_server server([](const std::string& req) -> raw_answer {
+        if (is_method(req, "initialize")) return {initialize_answer(req, "sid-405"), false, true};
+        if (req.rfind("DELETE ", 0) == 0) return {http_response(405, "text/plain", "Method Not Allowed"), false, true};
+        return {http_response(202, "", ""), false, true};
+    });
+    mb::streamable_http_transport t(options_for(server));
+    REQUIRE(t.connect());
+    REQUIRE(t.terminate());
+    CHECK(t.session_id().empty());
+    auto r = t.send(tool_call);  // no session any more: not_connected, nothing sent
+    REQUIRE_FALSE(r);
+    CHECK(r.error().transport_error == transport_errc::not_connected);
+    CHECK(r.error().delivered == delivery::not_sent);
+}
+
+TEST_CASE("connect is bounded by connect_timeout when the server never accepts", "[beast][timeout]") {
+    // A loopback listener with a full backlog that never accepts: further connects hang in SYN.
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::acceptor acceptor(ioc);
+    acceptor.open(boost::asio::ip::tcp::v4());
+    acceptor.bind({boost::asio::ip::make_address("127.0.0.1"), 0});
+    acceptor.listen(0);
+    const auto port = acceptor.local_endpoint().port();
+    std::vector<std::unique_ptr<boost::asio::ip::tcp::socket>> fillers;
+    for (int i = 0; i < 8; ++i) {
+        auto s = std::make_unique<boost::asio::ip::tcp::socket>(ioc);
+        // Starting an async connect sends the SYN at once; the io_context is never run.
+        s->async_connect({boost::asio::ip::make_address("127.0.0.1"), port}, [](const boost::system::error_code&) {});
+        fillers.push_back(std::move(s));
+    }
+    mb::transport_options o;
+    o.url = "http://127.0.0.1:" + std::to_string(port) + "/mcp";
+    o.connect_timeout = 300ms;
+    o.read_timeout = 300ms;
+    mb::streamable_http_transport t(o);
+    const auto start = std::chrono::steady_clock::now();
+    auto r = t.connect();
+    const auto took = std::chrono::steady_clock::now() - start;
+    REQUIRE_FALSE(r);
+    CHECK(r.error().transport_error == std::errc::timed_out);
+    CHECK(took < 5s);
+}

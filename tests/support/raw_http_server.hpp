@@ -6,6 +6,9 @@
 #include <utility>
 
 #include <boost/asio.hpp>
+#if defined(MCP_RECOVERY_BEAST_TLS)
+#include <boost/asio/ssl.hpp>
+#endif
 
 #include <atomic>
 #include <cstring>
@@ -32,6 +35,12 @@ class raw_http_server {
 public:
     using script = std::function<raw_answer(const std::string& request)>;
 
+#if defined(MCP_RECOVERY_BEAST_TLS)
+    /// Serves over TLS with `tls` (certificate and key loaded); a failed handshake closes the connection.
+    raw_http_server(script s, boost::asio::ssl::context& tls) : raw_http_server(std::move(s)) { tls_ = &tls; }
+    std::size_t failed_handshakes() const { return failed_handshakes_.load(); }
+#endif
+
     explicit raw_http_server(script s) : script_(std::move(s)) {
         namespace net = boost::asio;
         acceptor_.open(net::ip::tcp::v4());
@@ -46,6 +55,7 @@ public:
     ~raw_http_server() { stop(); }
 
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/mcp"; }
+    std::uint16_t port() const noexcept { return port_; }
     std::size_t requests() const { return requests_.load(); }
     std::vector<std::string> received() const {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -82,14 +92,26 @@ private:
                 if (stopped_) return;
                 current_ = &socket;
             }
+#if defined(MCP_RECOVERY_BEAST_TLS)
+            if (tls_) {
+                boost::asio::ssl::stream<net::ip::tcp::socket&> secure(socket, *tls_);
+                secure.handshake(boost::asio::ssl::stream_base::server, ec);
+                if (ec) failed_handshakes_.fetch_add(1);
+                else serve(secure);
+            } else {
+                serve(socket);
+            }
+#else
             serve(socket);
+#endif
             std::lock_guard<std::mutex> lock(mutex_);
             current_ = nullptr;
             socket.close(ec);
         }
     }
 
-    void serve(boost::asio::ip::tcp::socket& socket) {
+    template <class Stream>
+    void serve(Stream& socket) {
         namespace net = boost::asio;
         std::string buffer;
         for (;;) {
@@ -143,6 +165,10 @@ private:
     std::atomic<std::size_t> requests_{0};
     mutable std::mutex mutex_;
     boost::asio::ip::tcp::socket* current_ = nullptr;
+#if defined(MCP_RECOVERY_BEAST_TLS)
+    boost::asio::ssl::context* tls_ = nullptr;
+    std::atomic<std::size_t> failed_handshakes_{0};
+#endif
     std::vector<std::string> received_;
 };
 
