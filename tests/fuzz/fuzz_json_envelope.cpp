@@ -13,6 +13,8 @@
 // independent UTF-8 decoder).
 #include <mcp_recovery/beast/json_envelope.hpp>
 
+#include "fuzz_check.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -29,16 +31,6 @@ using mcp_recovery::beast::envelope;
 using mcp_recovery::beast::json_error;
 using mcp_recovery::beast::json_id_kind;
 using mcp_recovery::beast::json_limits;
-
-[[noreturn]] void violated(const char* what) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-}
-
-#define FUZZ_CHECK(cond)              \
-    do {                              \
-        if (!(cond)) violated(#cond); \
-    } while (false)
 
 bool same_except_message(const envelope& a, const envelope& b) {
     return a.jsonrpc == b.jsonrpc && a.id_kind == b.id_kind && a.id_raw == b.id_raw &&

@@ -11,6 +11,8 @@
 #include <mcp_recovery/beast/sse.hpp>
 
 #include <chrono>
+#include "fuzz_check.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -27,16 +29,6 @@ using mcp_recovery::beast::sse_error;
 using mcp_recovery::beast::sse_event;
 using mcp_recovery::beast::sse_limits;
 using mcp_recovery::beast::sse_parser;
-
-[[noreturn]] void violated(const char* what) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-}
-
-#define FUZZ_CHECK(cond)                 \
-    do {                                 \
-        if (!(cond)) violated(#cond);    \
-    } while (false)
 
 struct outcome {
     std::vector<sse_event> events;

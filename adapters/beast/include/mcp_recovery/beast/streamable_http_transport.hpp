@@ -386,17 +386,22 @@ private:
 
     // ---- the round trip ----
 
-    outcome<response> exchange(std::string_view method, std::string_view params, std::int64_t id, const session& s,
-                               time_point deadline, std::string* session_header_out = nullptr) {
+    // A JSON-RPC request (with `id`) or notification (without) as an HTTP POST.
+    bhttp::request<bhttp::string_body> make_post(const session& s, std::string_view method, std::string_view params,
+                                                 std::optional<std::int64_t> id) const {
         bhttp::request<bhttp::string_body> req{bhttp::verb::post, url_.target, 11};
         common_headers(req, s);
         req.set(bhttp::field::content_type, "application/json");
         req.set(bhttp::field::accept, "application/json, text/event-stream");
         std::string& body = req.body();
         body.reserve(64 + method.size() + params.size());
-        body += R"({"jsonrpc":"2.0","id":)";
-        body += std::to_string(id);
-        body += R"(,"method":)";
+        body += R"({"jsonrpc":"2.0",)";
+        if (id) {
+            body += R"("id":)";
+            body += std::to_string(*id);
+            body += ',';
+        }
+        body += R"("method":)";
         append_json_string(body, method);
         if (!params.empty()) {
             body += R"(,"params":)";
@@ -404,7 +409,12 @@ private:
         }
         body += '}';
         req.prepare_payload();
+        return req;
+    }
 
+    outcome<response> exchange(std::string_view method, std::string_view params, std::int64_t id, const session& s,
+                               time_point deadline, std::string* session_header_out = nullptr) {
+        auto req = make_post(s, method, params, id);
         std::optional<response> answer;
         exchange_result x = round_trip(req, deadline, options_.max_body_size, id, &answer);
         if (session_header_out && x.session_header) *session_header_out = *x.session_header;
@@ -443,19 +453,7 @@ private:
 
     outcome<void> post_notification(std::string_view method, std::string_view params, const session& s,
                                     time_point deadline) {
-        bhttp::request<bhttp::string_body> req{bhttp::verb::post, url_.target, 11};
-        common_headers(req, s);
-        req.set(bhttp::field::content_type, "application/json");
-        req.set(bhttp::field::accept, "application/json, text/event-stream");
-        std::string& body = req.body();
-        body = R"({"jsonrpc":"2.0","method":)";
-        append_json_string(body, method);
-        if (!params.empty()) {
-            body += R"(,"params":)";
-            body += params;
-        }
-        body += '}';
-        req.prepare_payload();
+        auto req = make_post(s, method, params, std::nullopt);
         exchange_result x = round_trip(req, deadline, options_.max_error_body_size);
         if (!x.error && x.status >= 200 && x.status < 300) return {};
         return to_failure(x, s);
