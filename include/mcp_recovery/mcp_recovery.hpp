@@ -15,6 +15,7 @@
 #include "mcp_recovery/observer.hpp"
 #include "mcp_recovery/outcome.hpp"
 #include "mcp_recovery/reconnector.hpp"
+#include "mcp_recovery/recovery_plan.hpp"
 #include "mcp_recovery/recovering_client.hpp"
 #include "mcp_recovery/retry_policy.hpp"
 #include "mcp_recovery/transport.hpp"

@@ -13,6 +13,7 @@
 #include "mcp_recovery/observer.hpp"
 #include "mcp_recovery/outcome.hpp"
 #include "mcp_recovery/reconnector.hpp"
+#include "mcp_recovery/recovery_plan.hpp"
 #include "mcp_recovery/retry_policy.hpp"
 #include "mcp_recovery/transport.hpp"
 
@@ -25,24 +26,6 @@
 #include <utility>
 
 namespace mcp_recovery {
-
-/// Per-call settings. The defaults suit most calls: no deadline, idempotency from the method.
-struct call_options {
-    /// No attempt starts, and no wait runs, past this point. `time_point::max()`: none.
-    time_point deadline = time_point::max();
-    /// Alternative to `deadline`, counted from the start of the call (the earlier of both wins).
-    std::optional<duration> timeout;
-    /// Overrides the idempotency derived from the method.
-    mcp_recovery::idempotency idempotency = idempotency::automatic;
-    /// The tool's annotations from `tools/list`, for `tools/call`.
-    std::optional<tool_annotations> annotations;
-};
-
-/// Settings of the client itself (the policies have their own).
-struct client_options {
-    /// A server's Retry-After is honoured up to this long; longer hints are clamped to it.
-    duration max_server_wait = std::chrono::seconds(60);
-};
 
 /// An MCP client call path that recognises session loss, reconnects once for all callers and
 /// retries when that is safe.
@@ -97,11 +80,7 @@ public:
 
     /// As `try_call(request)`, with per-call settings (deadline, idempotency).
     result_type try_call(const request_type& request, const call_options& options) {
-        time_point deadline = options.deadline;
-        if (options.timeout) {
-            const time_point by_timeout = saturating_add(clock_.now(), *options.timeout);
-            if (by_timeout < deadline) deadline = by_timeout;
-        }
+        const time_point deadline = effective_deadline(options, clock_);
         const std::uint64_t generation = transport_.generation();
         outcome<response_type> first = send(request, deadline);
         if (first) return std::move(*first);
@@ -172,83 +151,39 @@ private:
         return e;
     }
 
-    static std::uint64_t next_seed() noexcept {
-        static std::atomic<std::uint64_t> counter{0x9e3779b97f4a7c15ULL ^
-                                                  static_cast<std::uint64_t>(clock_type::now().time_since_epoch().count())};
-        std::uint64_t z = counter.fetch_add(0x9e3779b97f4a7c15ULL, std::memory_order_relaxed);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
-
     MCP_RECOVERY_NOINLINE MCP_RECOVERY_COLD result_type recover(const request_type& request,
                                                                  const call_options& options, time_point deadline,
                                                                  std::uint64_t generation, failure last) {
-        RetryPolicy retry = retry_;
-        Backoff backoff = backoff_;
-        reseed_backoff(backoff, next_seed());
-        const bool idempotent =
-            resolve_idempotency(options.idempotency, method_of(request), options.annotations);
-        const time_point started = clock_.now();
-        bool auth_refreshed = false;
+        recovery_plan<Classifier, RetryPolicy, Backoff, Observer> plan(
+            classifier_, retry_, backoff_, observer_, options_,
+            resolve_idempotency(options.idempotency, method_of(request), options.annotations),
+            has_refresh_auth_v<Transport>, clock_.now(), deadline);
 
         for (int attempt = 1;; ++attempt) {
-            const failure_kind kind = classifier_.classify(last);
-            observer_.on_failure(last, kind, attempt);
-
-            if (kind == failure_kind::cancelled) return give_up(errc::cancelled, std::move(last));
-            if (kind == failure_kind::permanent) return give_up(errc::permanent_failure, std::move(last));
-            if (!is_replay_safe(last.delivered, idempotent)) return give_up(errc::not_replayable, std::move(last));
-            if (kind == failure_kind::unauthorized) {
-                if constexpr (!has_refresh_auth_v<Transport>) {
-                    return give_up(errc::unauthorized, std::move(last));
-                } else if (auth_refreshed) {
-                    return give_up(errc::unauthorized, std::move(last));
-                }
-            }
-            time_point now = clock_.now();
-            if (!retry.on_failure(retry_context{kind, attempt, started, now}))
-                return give_up(errc::retries_exhausted, std::move(last));
-            if (now >= deadline) return give_up(errc::deadline_exceeded, std::move(last));
-
-            duration waited{};
-            switch (kind) {
-            case failure_kind::session_expired:
-            case failure_kind::connection_lost: {
+            const recovery_step step = plan.next(last, attempt, clock_.now());
+            switch (step.what) {
+            case recovery_step::action::give_up: return give_up(step.reason, std::move(last));
+            case recovery_step::action::reconnect: {
                 auto hook = [this](Transport& t) -> outcome<void> { return hook_ ? hook_(t) : outcome<void>{}; };
                 reconnect_outcome r = reconnector_.reconnect(transport_, generation, deadline, clock_, observer_, hook);
                 if (!r) return give_up(std::move(r).error(), last);
                 break;
             }
-            case failure_kind::throttled:
-            case failure_kind::transient: {
-                const duration wait = last.retry_after ? clamp_server_hint(*last.retry_after, options_.max_server_wait)
-                                                       : backoff.next_delay();
-                // Waiting only to find the deadline passed helps nobody: give up now instead.
-                if (saturating_add(now, wait) >= deadline && deadline != time_point::max())
-                    return give_up(errc::deadline_exceeded, std::move(last));
-                if (wait > duration::zero()) clock_.sleep_until(now + wait);
-                waited = wait;
+            case recovery_step::action::wait:
+                if (step.wait > duration::zero()) clock_.sleep_until(step.until);
                 break;
-            }
-            case failure_kind::unauthorized: {
+            case recovery_step::action::refresh_auth:
                 if constexpr (has_refresh_auth_v<Transport>) {
-                    auth_refreshed = true;
                     outcome<void> r = transport_.refresh_auth();
                     if (!r) return give_up(errc::unauthorized, std::move(r).error());
                 }
                 break;
             }
-            case failure_kind::cancelled:
-            case failure_kind::permanent:
-                break;  // handled above
-            }
-
-            observer_.on_retry(kind, attempt, waited);
+            observer_.on_retry(step.kind, attempt, step.wait);
             generation = transport_.generation();
             outcome<response_type> next = send(request, deadline);
             if (next) {
-                observer_.on_recovered(attempt + 1, clock_.now() - started);
+                observer_.on_recovered(attempt + 1, clock_.now() - plan.started());
                 return std::move(*next);
             }
             last = std::move(next).error();

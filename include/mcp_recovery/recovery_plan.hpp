@@ -1,0 +1,159 @@
+// mcp-recovery: recovery policies for MCP clients.
+// SPDX-License-Identifier: BSL-1.0
+#ifndef MCP_RECOVERY_RECOVERY_PLAN_HPP
+#define MCP_RECOVERY_RECOVERY_PLAN_HPP
+
+#include "mcp_recovery/backoff_policy.hpp"
+#include "mcp_recovery/clock.hpp"
+#include "mcp_recovery/error.hpp"
+#include "mcp_recovery/failure.hpp"
+#include "mcp_recovery/idempotency.hpp"
+#include "mcp_recovery/retry_policy.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+namespace mcp_recovery {
+
+/// Per-call settings. The defaults suit most calls: no deadline, idempotency from the method.
+struct call_options {
+    /// No attempt starts, and no wait runs, past this point. `time_point::max()`: none.
+    time_point deadline = time_point::max();
+    /// Alternative to `deadline`, counted from the start of the call (the earlier of both wins).
+    std::optional<duration> timeout;
+    /// Overrides the idempotency derived from the method.
+    mcp_recovery::idempotency idempotency = idempotency::automatic;
+    /// The tool's annotations from `tools/list`, for `tools/call`.
+    std::optional<tool_annotations> annotations;
+};
+
+/// Settings of the client itself (the policies have their own).
+struct client_options {
+    /// A server's Retry-After is honoured up to this long; longer hints are clamped to it.
+    duration max_server_wait = std::chrono::seconds(60);
+};
+
+/// What a recovering call does after a failed attempt.
+struct recovery_step {
+    enum class action : unsigned char {
+        give_up,       ///< End the call with `reason`.
+        reconnect,     ///< Get a session newer than the one the attempt used, then send again.
+        wait,          ///< Wait until `until`, then send again on the same session.
+        refresh_auth,  ///< Refresh credentials once, then send again.
+    };
+    action what = action::give_up;
+    failure_kind kind = failure_kind::permanent;
+    errc reason = errc::permanent_failure;  ///< With `give_up`.
+    time_point until{};                     ///< With `wait`.
+    duration wait{};                        ///< With `wait`: `until - now`.
+};
+
+/// The decisions of one recovering call, without its I/O: classify, apply the replay rule, ask
+/// the retry policy, check the deadline, and choose reconnect, wait or refresh. The synchronous
+/// client and the asynchronous one drive the same plan, so they decide alike.
+///
+/// Built at a call's first failure (never on the success path) from the client's policies; owns
+/// per-call copies of the retry and backoff prototypes. Not thread-safe: one per call.
+template <class Classifier, class RetryPolicy, class Backoff, class Observer>
+class recovery_plan {
+public:
+    recovery_plan(const Classifier& classifier, const RetryPolicy& retry, const Backoff& backoff, Observer& observer,
+                  const client_options& options, bool idempotent, bool can_refresh_auth, time_point started,
+                  time_point deadline)
+        : classifier_(classifier),
+          retry_(retry),
+          backoff_(backoff),
+          observer_(observer),
+          options_(options),
+          idempotent_(idempotent),
+          can_refresh_auth_(can_refresh_auth),
+          started_(started),
+          deadline_(deadline) {
+        reseed_backoff(backoff_, next_seed());
+    }
+
+    /// Decides what follows attempt number `attempt`, which failed with `last`, at time `now`.
+    recovery_step next(const failure& last, int attempt, time_point now) {
+        recovery_step step;
+        step.kind = classifier_.classify(last);
+        observer_.on_failure(last, step.kind, attempt);
+        auto stop = [&](errc reason) {
+            step.what = recovery_step::action::give_up;
+            step.reason = reason;
+            return step;
+        };
+        if (step.kind == failure_kind::cancelled) return stop(errc::cancelled);
+        if (step.kind == failure_kind::permanent) return stop(errc::permanent_failure);
+        if (!is_replay_safe(last.delivered, idempotent_)) return stop(errc::not_replayable);
+        if (step.kind == failure_kind::unauthorized && (!can_refresh_auth_ || auth_refreshed_))
+            return stop(errc::unauthorized);
+        if (!retry_.on_failure(retry_context{step.kind, attempt, started_, now})) return stop(errc::retries_exhausted);
+        if (now >= deadline_) return stop(errc::deadline_exceeded);
+
+        switch (step.kind) {
+        case failure_kind::session_expired:
+        case failure_kind::connection_lost: step.what = recovery_step::action::reconnect; break;
+        case failure_kind::throttled:
+        case failure_kind::transient: {
+            step.wait = last.retry_after ? clamp_server_hint(*last.retry_after, options_.max_server_wait)
+                                         : backoff_.next_delay();
+            step.until = saturating_add(now, step.wait);
+            // Waiting only to find the deadline passed helps nobody: give up now instead.
+            if (deadline_ != time_point::max() && step.until >= deadline_) return stop(errc::deadline_exceeded);
+            step.what = recovery_step::action::wait;
+            break;
+        }
+        case failure_kind::unauthorized:
+            auth_refreshed_ = true;
+            step.what = recovery_step::action::refresh_auth;
+            break;
+        case failure_kind::cancelled:
+        case failure_kind::permanent: break;  // decided above
+        }
+        return step;
+    }
+
+    time_point started() const noexcept { return started_; }
+    time_point deadline() const noexcept { return deadline_; }
+
+private:
+    // Distinct seeds for every call's copy of the backoff, so that copies of one prototype do not
+    // jitter in lockstep (which would bring a herd back at the same instant).
+    static std::uint64_t next_seed() noexcept {
+        static std::atomic<std::uint64_t> counter{0x9e3779b97f4a7c15ULL ^
+                                                  static_cast<std::uint64_t>(clock_type::now().time_since_epoch().count())};
+        std::uint64_t z = counter.fetch_add(0x9e3779b97f4a7c15ULL, std::memory_order_relaxed);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+
+    const Classifier& classifier_;
+    RetryPolicy retry_;
+    Backoff backoff_;
+    Observer& observer_;
+    const client_options& options_;
+    bool idempotent_;
+    bool can_refresh_auth_;
+    bool auth_refreshed_ = false;
+    time_point started_;
+    time_point deadline_;
+};
+
+/// `options.deadline`, or `now + options.timeout` when that is earlier.
+template <class Clock>
+time_point effective_deadline(const call_options& options, Clock& clock) {
+    time_point deadline = options.deadline;
+    if (options.timeout) {
+        const time_point by_timeout = saturating_add(clock.now(), *options.timeout);
+        if (by_timeout < deadline) deadline = by_timeout;
+    }
+    return deadline;
+}
+
+}  // namespace mcp_recovery
+
+#endif
