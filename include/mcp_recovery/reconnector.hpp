@@ -38,6 +38,73 @@ struct reconnect_options {
     duration cool_down = std::chrono::seconds(30);
 };
 
+namespace detail {
+
+/// The bookkeeping of single-flight reconnects, shared by the synchronous and the asynchronous
+/// reconnector: who flies, what the last flight left behind, the backoff between failed flights
+/// and the circuit breaker. No locking and no waiting: the owner holds its lock around every call.
+template <class Backoff>
+struct flight_book {
+    reconnect_options options{};
+    Backoff backoff{};
+    bool in_flight = false;
+    std::uint64_t flights_finished = 0;
+    int consecutive_failures = 0;
+    time_point not_before{};
+    time_point open_until{};
+    std::optional<call_error> last_flight_error;
+    std::optional<std::uint64_t> hook_failed_generation;
+
+    bool circuit_is_open(time_point now) const noexcept {
+        return consecutive_failures >= options.failure_threshold && now < open_until;
+    }
+
+    // A session is usable when the transport moved on and the hook did not fail for it.
+    bool has_newer_session(std::uint64_t generation, std::uint64_t seen) const noexcept {
+        return generation > seen && !(hook_failed_generation && *hook_failed_generation == generation);
+    }
+
+    /// Whether a caller may lead a flight now: the error to return instead, or when it may start
+    /// (after the backoff of failed flights).
+    std::optional<call_error> refuse(time_point now, time_point deadline, time_point& start_at) const {
+        if (circuit_is_open(now)) {
+            call_error e{make_error_code(errc::circuit_open), std::nullopt, open_until - now};
+            if (last_flight_error) e.last_failure = last_flight_error->last_failure;
+            return e;
+        }
+        start_at = not_before > now ? not_before : now;
+        if (start_at >= deadline) {
+            call_error e{make_error_code(errc::deadline_exceeded), std::nullopt, {}};
+            if (last_flight_error) e.last_failure = last_flight_error->last_failure;
+            return e;
+        }
+        return std::nullopt;
+    }
+
+    /// Records a finished flight: `flight_failure` empty and `threw` false means success.
+    reconnect_outcome finish(std::optional<failure> flight_failure, bool hook_failed, bool threw, time_point now,
+                             std::uint64_t generation) {
+        in_flight = false;
+        ++flights_finished;
+        if (!flight_failure && !threw) {
+            consecutive_failures = 0;
+            backoff.reset();
+            not_before = time_point{};
+            last_flight_error.reset();
+            hook_failed_generation.reset();
+            return {};
+        }
+        ++consecutive_failures;
+        not_before = saturating_add(now, backoff.next_delay());
+        if (consecutive_failures >= options.failure_threshold) open_until = saturating_add(now, options.cool_down);
+        if (hook_failed) hook_failed_generation = generation;
+        last_flight_error = call_error{make_error_code(errc::reconnect_failed), std::move(flight_failure), {}};
+        return *last_flight_error;
+    }
+};
+
+}  // namespace detail
+
 /// One reconnect at a time per transport, shared by every caller that needs it.
 ///
 /// A caller that failed on generation `g` gets a session newer than `g`: if one exists it returns
@@ -55,27 +122,29 @@ template <class Backoff = exponential_backoff>
 class single_flight_reconnector {
 public:
     single_flight_reconnector() = default;
-    explicit single_flight_reconnector(reconnect_options options, Backoff backoff = Backoff{})
-        : options_(options), backoff_(std::move(backoff)) {}
+    explicit single_flight_reconnector(reconnect_options options, Backoff backoff = Backoff{}) {
+        book_.options = options;
+        book_.backoff = std::move(backoff);
+    }
 
     single_flight_reconnector(const single_flight_reconnector&) = delete;
     single_flight_reconnector& operator=(const single_flight_reconnector&) = delete;
 
     /// Change the settings. Not to be called while calls are running.
-    void set_options(reconnect_options options) { options_ = options; }
-    const reconnect_options& options() const noexcept { return options_; }
+    void set_options(reconnect_options options) { book_.options = options; }
+    const reconnect_options& options() const noexcept { return book_.options; }
     /// The backoff between failed flights. Not to be changed while calls are running.
-    Backoff& backoff_policy() noexcept { return backoff_; }
+    Backoff& backoff_policy() noexcept { return book_.backoff; }
 
     /// Whether the circuit is open at `now` (for monitoring; the answer may be stale at once).
     bool circuit_open(time_point now) const {
         std::lock_guard<std::mutex> lock(mutex_);
-        return circuit_is_open(now);
+        return book_.circuit_is_open(now);
     }
     /// Consecutive failed flights so far.
     int consecutive_failures() const {
         std::lock_guard<std::mutex> lock(mutex_);
-        return consecutive_failures_;
+        return book_.consecutive_failures;
     }
 
     template <class Transport, class Clock, class Observer, class Hook>
@@ -83,49 +152,28 @@ public:
                                 Clock& clock, Observer& observer, Hook&& on_reconnected) {
         std::unique_lock<std::mutex> lock(mutex_);
         for (;;) {
-            if (in_flight_) {
-                const std::uint64_t flight = flights_finished_;
-                const bool finished = clock.wait_until(lock, cv_, deadline, [&] { return flights_finished_ != flight; });
+            if (book_.in_flight) {
+                const std::uint64_t flight = book_.flights_finished;
+                const bool finished =
+                    clock.wait_until(lock, cv_, deadline, [&] { return book_.flights_finished != flight; });
                 if (!finished) return call_error{make_error_code(errc::deadline_exceeded), std::nullopt, {}};
-                if (has_newer_session(transport, seen_generation)) return {};
+                if (book_.has_newer_session(transport.generation(), seen_generation)) return {};
                 // The flight this caller waited for failed: share its result instead of flying again.
-                if (last_flight_error_) return *last_flight_error_;
+                if (book_.last_flight_error) return *book_.last_flight_error;
                 continue;
             }
-            if (has_newer_session(transport, seen_generation)) return {};
-
-            const time_point now = clock.now();
-            if (circuit_is_open(now)) {
-                call_error e{make_error_code(errc::circuit_open), std::nullopt, open_until_ - now};
-                if (last_flight_error_) e.last_failure = last_flight_error_->last_failure;
-                return e;
-            }
-            const time_point start_at = not_before_ > now ? not_before_ : now;
-            if (start_at >= deadline) {
-                call_error e{make_error_code(errc::deadline_exceeded), std::nullopt, {}};
-                if (last_flight_error_) e.last_failure = last_flight_error_->last_failure;
-                return e;
-            }
+            if (book_.has_newer_session(transport.generation(), seen_generation)) return {};
+            time_point start_at;
+            if (auto refused = book_.refuse(clock.now(), deadline, start_at)) return *refused;
             return lead_flight(lock, transport, start_at, clock, observer, on_reconnected);
         }
     }
 
 private:
-    bool circuit_is_open(time_point now) const noexcept {
-        return consecutive_failures_ >= options_.failure_threshold && now < open_until_;
-    }
-
-    // A session is usable when the transport moved on and its hook did not fail for it.
-    template <class Transport>
-    bool has_newer_session(const Transport& transport, std::uint64_t seen) const {
-        const std::uint64_t g = transport.generation();
-        return g > seen && !(hook_failed_generation_ && *hook_failed_generation_ == g);
-    }
-
     template <class Transport, class Clock, class Observer, class Hook>
     reconnect_outcome lead_flight(std::unique_lock<std::mutex>& lock, Transport& transport, time_point start_at,
                                   Clock& clock, Observer& observer, Hook& on_reconnected) {
-        in_flight_ = true;
+        book_.in_flight = true;
         const std::uint64_t from = transport.generation();
         lock.unlock();
 
@@ -146,57 +194,26 @@ private:
                 flight_failure = std::move(r).error();
             }
         } catch (...) {
-            finish_flight(lock, transport, clock, std::nullopt, false, true);
+            lock.lock();
+            book_.finish(std::nullopt, false, true, clock.now(), transport.generation());
+            cv_.notify_all();
+            lock.unlock();
             throw;
         }
         const duration took = clock.now() - began;
-        reconnect_outcome result = finish_flight(lock, transport, clock, std::move(flight_failure), hook_failed, false);
+        lock.lock();
+        reconnect_outcome result =
+            book_.finish(std::move(flight_failure), hook_failed, false, clock.now(), transport.generation());
+        cv_.notify_all();
         const std::uint64_t to = transport.generation();
         lock.unlock();
         observer.on_reconnect_done(to, result ? std::error_code{} : result.error().code, took);
         return result;
     }
 
-    template <class Transport, class Clock>
-    reconnect_outcome finish_flight(std::unique_lock<std::mutex>& lock, Transport& transport, Clock& clock,
-                                    std::optional<failure> flight_failure, bool hook_failed, bool threw) {
-        lock.lock();
-        in_flight_ = false;
-        ++flights_finished_;
-        reconnect_outcome result;
-        if (!flight_failure && !threw) {
-            consecutive_failures_ = 0;
-            backoff_.reset();
-            not_before_ = time_point{};
-            last_flight_error_.reset();
-            hook_failed_generation_.reset();
-        } else {
-            const time_point now = clock.now();
-            ++consecutive_failures_;
-            not_before_ = saturating_add(now, backoff_.next_delay());
-            if (consecutive_failures_ >= options_.failure_threshold)
-                open_until_ = saturating_add(now, options_.cool_down);
-            if (hook_failed) hook_failed_generation_ = transport.generation();
-            last_flight_error_ = call_error{make_error_code(errc::reconnect_failed), std::move(flight_failure), {}};
-            result = *last_flight_error_;
-        }
-        cv_.notify_all();
-        if (threw) lock.unlock();
-        return result;
-    }
-
-    reconnect_options options_{};
-    Backoff backoff_{};
-
     mutable std::mutex mutex_;
     std::condition_variable cv_;
-    bool in_flight_ = false;
-    std::uint64_t flights_finished_ = 0;
-    int consecutive_failures_ = 0;
-    time_point not_before_{};
-    time_point open_until_{};
-    std::optional<call_error> last_flight_error_;
-    std::optional<std::uint64_t> hook_failed_generation_;
+    detail::flight_book<Backoff> book_;
 };
 
 }  // namespace mcp_recovery
