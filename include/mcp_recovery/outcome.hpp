@@ -38,6 +38,10 @@ public:
     using value_type = T;
     using error_type = E;
 
+    /// A value-initialized value (Asio's co_spawn needs it to report an exception).
+    template <class U = T, std::enable_if_t<std::is_default_constructible_v<U>, int> = 0>
+    outcome() : v_(std::in_place_index<0>) {}
+
     template <class U = T, std::enable_if_t<std::is_constructible_v<T, U&&> &&
                                                 !std::is_same_v<std::decay_t<U>, outcome> &&
                                                 !std::is_same_v<std::decay_t<U>, E>,

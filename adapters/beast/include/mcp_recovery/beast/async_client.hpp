@@ -1,0 +1,405 @@
+// mcp-recovery: recovery policies for MCP clients.
+// SPDX-License-Identifier: BSL-1.0
+#ifndef MCP_RECOVERY_BEAST_ASYNC_CLIENT_HPP
+#define MCP_RECOVERY_BEAST_ASYNC_CLIENT_HPP
+
+/// Asynchronous recovery on Asio coroutines (C++20): `async_recovering_client`, the async
+/// single-flight reconnector, and the async transport requirements. The same classifier, retry,
+/// backoff and observer policies as the synchronous client, through the same `recovery_plan`.
+///
+/// Available where Asio has `co_await` support (`BOOST_ASIO_HAS_CO_AWAIT`: g++ >= 10 in C++20;
+/// Boost 1.74 does not enable it for clang with libstdc++).
+
+// <utility> first: Boost 1.74's Asio needs it with g++ 12 in C++20.
+#include <utility>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#if defined(BOOST_ASIO_HAS_CO_AWAIT)
+#define MCP_RECOVERY_BEAST_HAS_ASYNC 1
+
+#include "mcp_recovery/classifier.hpp"
+#include "mcp_recovery/error.hpp"
+#include "mcp_recovery/failure.hpp"
+#include "mcp_recovery/idempotency.hpp"
+#include "mcp_recovery/observer.hpp"
+#include "mcp_recovery/outcome.hpp"
+#include "mcp_recovery/reconnector.hpp"
+#include "mcp_recovery/recovery_plan.hpp"
+#include "mcp_recovery/retry_policy.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <type_traits>
+#include <vector>
+
+namespace mcp_recovery::beast {
+
+namespace net = boost::asio;
+
+/// A one-shot event that coroutines wait for with a deadline, from any thread of an io pool.
+///
+/// `set()` may be called from any thread, before or after the wait started: the flag and the
+/// timer are only touched on the event's strand, so no wake-up is lost and no timer is raced.
+class async_event : public std::enable_shared_from_this<async_event> {
+public:
+    explicit async_event(const net::any_io_executor& ex) : strand_(net::make_strand(ex)), timer_(strand_) {}
+
+    void set() {
+        net::post(strand_, [self = shared_from_this()] {
+            self->set_.store(true);
+            self->timer_.cancel();
+        });
+    }
+
+    /// True when set, false when `deadline` passed first.
+    net::awaitable<bool> wait_until(time_point deadline) {
+        co_await net::post(strand_, net::use_awaitable);  // continue on the strand: check and wait as one step
+        if (set_.load()) co_return true;
+        timer_.expires_at(deadline == time_point::max() ? clock_type::now() + std::chrono::hours(24 * 365) : deadline);
+        boost::system::error_code ec;
+        co_await timer_.async_wait(net::redirect_error(net::use_awaitable, ec));
+        co_return set_.load();
+    }
+
+    bool is_set() const noexcept { return set_.load(); }
+
+private:
+    net::strand<net::any_io_executor> strand_;
+    net::steady_timer timer_;
+    std::atomic<bool> set_{false};
+};
+
+namespace detail {
+
+template <class T, class = void>
+struct is_async_transport_impl : std::false_type {};
+
+template <class T>
+struct is_async_transport_impl<
+    T, std::void_t<typename T::request_type, typename T::response_type,
+                   decltype(std::declval<T&>().async_send(std::declval<const typename T::request_type&>(),
+                                                          std::declval<time_point>())),
+                   decltype(std::declval<T&>().async_reconnect()), decltype(std::declval<const T&>().generation())>>
+    : std::bool_constant<
+          std::is_same_v<decltype(std::declval<T&>().async_send(std::declval<const typename T::request_type&>(),
+                                                                std::declval<time_point>())),
+                         net::awaitable<outcome<typename T::response_type>>> &&
+          std::is_same_v<decltype(std::declval<T&>().async_reconnect()), net::awaitable<outcome<void>>>> {};
+
+template <class T, class = void>
+struct has_async_refresh_auth : std::false_type {};
+template <class T>
+struct has_async_refresh_auth<T, std::void_t<decltype(std::declval<T&>().async_refresh_auth())>>
+    : std::is_same<decltype(std::declval<T&>().async_refresh_auth()), net::awaitable<outcome<void>>> {};
+
+}  // namespace detail
+
+/// Async transport requirements:
+///
+/// | Expression | Type | Semantics |
+/// |---|---|---|
+/// | `t.async_send(req, deadline)` | `awaitable<outcome<response_type>>` | one attempt, failures as `failure` with the right delivery |
+/// | `t.async_reconnect()` | `awaitable<outcome<void>>` | a new session; `generation()` grows on success |
+/// | `ct.generation()` | `std::uint64_t` | thread-safe read |
+/// | `t.async_refresh_auth()` (optional) | `awaitable<outcome<void>>` | new credentials after a 401 |
+template <class T>
+inline constexpr bool is_async_transport_v = detail::is_async_transport_impl<T>::value;
+
+/// `single_flight_reconnector` for coroutines: one flight per transport, waiters suspended (never
+/// blocking an io thread, never holding a lock across a suspension), each bounded by its own
+/// deadline; same fencing, backoff and circuit breaker (`detail::flight_book`).
+template <class Backoff = exponential_backoff>
+class async_single_flight_reconnector {
+public:
+    async_single_flight_reconnector() = default;
+    explicit async_single_flight_reconnector(reconnect_options options, Backoff backoff = Backoff{}) {
+        book_.options = options;
+        book_.backoff = std::move(backoff);
+    }
+    async_single_flight_reconnector(const async_single_flight_reconnector&) = delete;
+    async_single_flight_reconnector& operator=(const async_single_flight_reconnector&) = delete;
+
+    void set_options(reconnect_options options) { book_.options = options; }
+    Backoff& backoff_policy() noexcept { return book_.backoff; }
+
+    /// Coroutines waiting for a flight right now.
+    std::size_t waiters() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return waiters_.size();
+    }
+
+    /// Wakes every waiter so that it re-checks its call (used by `cancel()`); none gives up
+    /// unless its own call was cancelled or its deadline passed.
+    void wake_all() {
+        std::vector<std::shared_ptr<async_event>> all;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            all.swap(waiters_);
+        }
+        for (auto& e : all) e->set();
+    }
+
+    /// `cancelled()` is asked after every wake-up: true ends the wait with `errc::cancelled`.
+    template <class Transport, class Observer, class Hook, class Cancelled>
+    net::awaitable<reconnect_outcome> reconnect(Transport& transport, std::uint64_t seen_generation,
+                                                time_point deadline, Observer& observer, Hook& on_reconnected,
+                                                Cancelled cancelled) {
+        const auto ex = co_await net::this_coro::executor;
+        std::unique_lock<std::mutex> lock(mutex_);
+        for (;;) {
+            if (cancelled()) co_return call_error{make_error_code(errc::cancelled), std::nullopt, {}};
+            if (book_.in_flight) {
+                const std::uint64_t flight = book_.flights_finished;
+                auto event = std::make_shared<async_event>(ex);
+                waiters_.push_back(event);
+                lock.unlock();
+                co_await event->wait_until(deadline);
+                lock.lock();
+                waiters_.erase(std::remove(waiters_.begin(), waiters_.end(), event), waiters_.end());
+                if (book_.flights_finished == flight) {
+                    if (cancelled()) co_return call_error{make_error_code(errc::cancelled), std::nullopt, {}};
+                    if (clock_type::now() >= deadline)
+                        co_return call_error{make_error_code(errc::deadline_exceeded), std::nullopt, {}};
+                    continue;  // woken for someone else's cancel: wait again
+                }
+                if (book_.has_newer_session(transport.generation(), seen_generation)) co_return reconnect_outcome{};
+                if (book_.last_flight_error) co_return *book_.last_flight_error;
+                continue;
+            }
+            if (book_.has_newer_session(transport.generation(), seen_generation)) co_return reconnect_outcome{};
+            time_point start_at;
+            if (auto refused = book_.refuse(clock_type::now(), deadline, start_at)) co_return *refused;
+
+            // Lead the flight.
+            book_.in_flight = true;
+            const std::uint64_t from = transport.generation();
+            lock.unlock();
+            observer.on_reconnect_start(from);
+            const time_point began = clock_type::now();
+            std::optional<failure> flight_failure;
+            bool hook_failed = false;
+            bool threw = false;
+            std::exception_ptr error;
+            try {
+                if (start_at > began) {
+                    net::steady_timer wait(ex, start_at);
+                    boost::system::error_code ec;
+                    co_await wait.async_wait(net::redirect_error(net::use_awaitable, ec));
+                }
+                outcome<void> r = co_await transport.async_reconnect();
+                if (r) {
+                    outcome<void> h = co_await on_reconnected(transport);
+                    if (!h) {
+                        flight_failure = std::move(h).error();
+                        hook_failed = true;
+                    }
+                } else {
+                    flight_failure = std::move(r).error();
+                }
+            } catch (...) {
+                threw = true;
+                error = std::current_exception();
+            }
+            lock.lock();
+            reconnect_outcome result =
+                book_.finish(std::move(flight_failure), hook_failed, threw, clock_type::now(), transport.generation());
+            std::vector<std::shared_ptr<async_event>> to_wake;
+            to_wake.swap(waiters_);
+            const std::uint64_t to = transport.generation();
+            lock.unlock();
+            for (auto& e : to_wake) e->set();
+            if (error) std::rethrow_exception(error);
+            observer.on_reconnect_done(to, result ? std::error_code{} : result.error().code, clock_type::now() - began);
+            co_return result;
+        }
+    }
+
+private:
+    mutable std::mutex mutex_;
+    ::mcp_recovery::detail::flight_book<Backoff> book_;
+    std::vector<std::shared_ptr<async_event>> waiters_;
+};
+
+/// The asynchronous recovering client: `async_call` with any Asio completion token
+/// (`use_awaitable`, a callback `void(std::exception_ptr, result_type)`, ...), or `call` as an
+/// awaitable. Same decisions as `recovering_client` (`recovery_plan`); waits are Asio timers,
+/// the single flight is `async_single_flight_reconnector`.
+///
+/// `cancel()` ends every call in progress with `errc::cancelled` at its next step (waits for a
+/// reconnect or a backoff end at once; a request already on the wire completes first). A
+/// cancelled call is never retried, and a flight it was waiting for goes on for the others.
+/// Thread-safe: calls may run on a multi-threaded io_context.
+template <class Transport, class Classifier = default_classifier, class RetryPolicy = retry_once,
+          class Backoff = no_backoff, class Reconnector = async_single_flight_reconnector<>,
+          class Observer = null_observer>
+class async_recovering_client {
+    static_assert(is_async_transport_v<Transport>, "Transport does not meet the async transport requirements");
+
+public:
+    using request_type = typename Transport::request_type;
+    using response_type = typename Transport::response_type;
+    using result_type = outcome<response_type, call_error>;
+    using reconnect_hook = std::function<net::awaitable<outcome<void>>(Transport&)>;
+
+    template <class... Args>
+    explicit async_recovering_client(net::any_io_executor ex, std::in_place_t, Args&&... args)
+        : executor_(std::move(ex)), transport_(std::forward<Args>(args)...) {}
+
+    async_recovering_client(const async_recovering_client&) = delete;
+    async_recovering_client& operator=(const async_recovering_client&) = delete;
+
+    /// One call with recovery, as an awaitable. The request is copied into the coroutine.
+    net::awaitable<result_type> call(request_type request, call_options options = {}) {
+        const std::uint64_t epoch = cancel_epoch_.load();
+        const time_point deadline = effective_deadline(options, clock_);
+        std::uint64_t generation = transport_.generation();
+        outcome<response_type> first = co_await transport_.async_send(request, deadline);
+        if (first) co_return std::move(*first);
+        co_return co_await recover(request, options, deadline, generation, std::move(first).error(), epoch);
+    }
+
+    /// One call with recovery, completing through `token` with `(std::exception_ptr, result_type)`.
+    template <class CompletionToken>
+    auto async_call(request_type request, call_options options, CompletionToken&& token) {
+        return net::co_spawn(executor_, call(std::move(request), std::move(options)),
+                             std::forward<CompletionToken>(token));
+    }
+
+    /// Ends every call in progress with `errc::cancelled` (see the class comment).
+    void cancel() {
+        cancel_epoch_.fetch_add(1);
+        reconnector_.wake_all();
+        std::vector<std::shared_ptr<async_event>> sleeping;
+        {
+            std::lock_guard<std::mutex> lock(sleepers_mutex_);
+            sleeping = sleepers_;
+        }
+        for (auto& e : sleeping) e->set();
+    }
+
+    Transport& transport() noexcept { return transport_; }
+    Classifier& classifier() noexcept { return classifier_; }
+    RetryPolicy& retry_policy() noexcept { return retry_; }
+    Backoff& backoff_policy() noexcept { return backoff_; }
+    Reconnector& reconnector() noexcept { return reconnector_; }
+    Observer& observer() noexcept { return observer_; }
+    client_options& options() noexcept { return options_; }
+    void on_reconnected(reconnect_hook hook) { hook_ = std::move(hook); }
+    /// Calls sleeping in a backoff or Retry-After wait right now.
+    std::size_t sleepers() const {
+        std::lock_guard<std::mutex> lock(sleepers_mutex_);
+        return sleepers_.size();
+    }
+
+private:
+    struct wall_clock {
+        time_point now() const noexcept { return clock_type::now(); }
+    };
+
+    result_type give_up(errc reason, std::optional<failure> last) {
+        call_error e{make_error_code(reason), std::move(last), {}};
+        observer_.on_give_up(e.code, e.last_failure ? &*e.last_failure : nullptr);
+        return e;
+    }
+    result_type give_up(call_error e, const failure& fallback) {
+        if (!e.last_failure) e.last_failure = fallback;
+        observer_.on_give_up(e.code, &*e.last_failure);
+        return e;
+    }
+
+    // Sleeps until `until`, or until cancel(); true when the sleep ran to its end.
+    net::awaitable<bool> sleep_until(time_point until, std::uint64_t epoch) {
+        auto event = std::make_shared<async_event>(co_await net::this_coro::executor);
+        {
+            std::lock_guard<std::mutex> lock(sleepers_mutex_);
+            sleepers_.push_back(event);
+        }
+        if (cancel_epoch_.load() != epoch) event->set();
+        const bool woken = co_await event->wait_until(until);
+        {
+            std::lock_guard<std::mutex> lock(sleepers_mutex_);
+            sleepers_.erase(std::remove(sleepers_.begin(), sleepers_.end(), event), sleepers_.end());
+        }
+        co_return !woken;
+    }
+
+    net::awaitable<result_type> recover(const request_type& request, const call_options& options, time_point deadline,
+                                        std::uint64_t generation, failure last, std::uint64_t epoch) {
+        recovery_plan<Classifier, RetryPolicy, Backoff, Observer> plan(
+            classifier_, retry_, backoff_, observer_, options_,
+            resolve_idempotency(options.idempotency, method_of(request), options.annotations),
+            detail::has_async_refresh_auth<Transport>::value, clock_type::now(), deadline);
+        auto cancelled = [this, epoch] { return cancel_epoch_.load() != epoch; };
+
+        for (int attempt = 1;; ++attempt) {
+            if (cancelled()) co_return give_up(errc::cancelled, std::move(last));
+            const recovery_step step = plan.next(last, attempt, clock_type::now());
+            switch (step.what) {
+            case recovery_step::action::give_up: co_return give_up(step.reason, std::move(last));
+            case recovery_step::action::reconnect: {
+                auto hook = [this](Transport& t) -> net::awaitable<outcome<void>> {
+                    if (hook_) co_return co_await hook_(t);
+                    co_return outcome<void>{};
+                };
+                reconnect_outcome r =
+                    co_await reconnector_.reconnect(transport_, generation, deadline, observer_, hook, cancelled);
+                if (!r) co_return give_up(std::move(r).error(), last);
+                break;
+            }
+            case recovery_step::action::wait:
+                if (step.wait > duration::zero() && !co_await sleep_until(step.until, epoch))
+                    co_return give_up(errc::cancelled, std::move(last));
+                break;
+            case recovery_step::action::refresh_auth:
+                if constexpr (detail::has_async_refresh_auth<Transport>::value) {
+                    outcome<void> r = co_await transport_.async_refresh_auth();
+                    if (!r) co_return give_up(errc::unauthorized, std::move(r).error());
+                }
+                break;
+            }
+            if (cancelled()) co_return give_up(errc::cancelled, std::move(last));
+            observer_.on_retry(step.kind, attempt, step.wait);
+            generation = transport_.generation();
+            outcome<response_type> next = co_await transport_.async_send(request, deadline);
+            if (next) {
+                observer_.on_recovered(attempt + 1, clock_type::now() - plan.started());
+                co_return std::move(*next);
+            }
+            last = std::move(next).error();
+        }
+    }
+
+    net::any_io_executor executor_;
+    Transport transport_;
+    Classifier classifier_{};
+    RetryPolicy retry_{};
+    Backoff backoff_{};
+    Reconnector reconnector_{};
+    Observer observer_{};
+    wall_clock clock_{};
+    client_options options_{};
+    reconnect_hook hook_;
+    std::atomic<std::uint64_t> cancel_epoch_{0};
+    mutable std::mutex sleepers_mutex_;
+    std::vector<std::shared_ptr<async_event>> sleepers_;
+};
+
+}  // namespace mcp_recovery::beast
+
+#endif  // BOOST_ASIO_HAS_CO_AWAIT
+#endif

@@ -1,0 +1,229 @@
+// The asynchronous recovering client on Asio coroutines: storms of coroutines on one expired
+// session (one thread and a 4-thread pool), cancellation mid-wait, deadlines during backoff,
+// completion tokens. The transport is the scripted one behind real suspensions.
+#include "mcp_recovery/beast/async_client.hpp"
+
+#include "mcp_recovery/testing/scripted_transport.hpp"
+
+#include "catch.hpp"
+#include "test_support.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <atomic>
+#include <thread>
+
+using namespace mcp_recovery;
+namespace mb = mcp_recovery::beast;
+namespace mt = mcp_recovery::testing;
+namespace net = boost::asio;
+using mcp_recovery_tests::eventually;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// The scripted transport behind coroutine suspensions; reconnects can be held at a gate.
+class async_scripted_transport {
+public:
+    using request_type = mt::scripted_request;
+    using response_type = mt::scripted_response;
+
+    explicit async_scripted_transport(net::any_io_executor ex) : ex_(std::move(ex)) {}
+
+    net::awaitable<outcome<response_type>> async_send(const request_type& r, time_point) {
+        co_await net::post(ex_, net::use_awaitable);  // a real suspension, as a network round trip
+        co_return inner_.send(r);
+    }
+    net::awaitable<outcome<void>> async_reconnect() {
+        at_gate_.fetch_add(1);
+        std::shared_ptr<mb::async_event> gate;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            gate = gate_;
+        }
+        if (gate) co_await gate->wait_until(time_point::max());
+        at_gate_.fetch_sub(1);
+        co_await net::post(ex_, net::use_awaitable);
+        co_return inner_.reconnect();
+    }
+    std::uint64_t generation() const noexcept { return inner_.generation(); }
+
+    void hold_reconnects() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        gate_ = std::make_shared<mb::async_event>(ex_);
+    }
+    void release_reconnects() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (gate_) gate_->set();
+        gate_.reset();
+    }
+    std::size_t at_gate() const noexcept { return at_gate_.load(); }
+    mt::scripted_transport& inner() noexcept { return inner_; }
+
+private:
+    net::any_io_executor ex_;
+    mt::scripted_transport inner_;
+    std::mutex mutex_;
+    std::shared_ptr<mb::async_event> gate_;
+    std::atomic<std::size_t> at_gate_{0};
+};
+
+template <class Backoff = no_backoff, class Retry = retry_once>
+using client_type = mb::async_recovering_client<async_scripted_transport, default_classifier, Retry, Backoff,
+                                                mb::async_single_flight_reconnector<no_backoff>, counting_observer>;
+
+const mt::scripted_request list_tools{"tools/list", "list"};
+
+template <class Client, class Executor>
+void storm(Client& client, Executor ex, int callers, std::atomic<int>& ok, std::atomic<int>& done) {
+    for (int i = 0; i < callers; ++i)
+        net::co_spawn(ex, client.call(list_tools), [&](std::exception_ptr e, typename Client::result_type r) {
+            if (!e && r) ok.fetch_add(1);
+            done.fetch_add(1);
+        });
+}
+
+}  // namespace
+
+TEST_CASE("200 coroutines on one io_context hit an expired session: one initialize, all succeed", "[async]") {
+    net::io_context ioc;
+    client_type<> client(ioc.get_executor(), std::in_place, ioc.get_executor());
+    auto& t = client.transport();
+    t.inner().expire_session();
+    t.hold_reconnects();
+    std::atomic<int> ok{0}, done{0};
+    storm(client, ioc.get_executor(), 200, ok, done);
+    std::thread runner([&] { ioc.run(); });
+    const bool gathered = eventually([&] { return t.at_gate() == 1 && client.reconnector().waiters() == 199; });
+    t.release_reconnects();
+    runner.join();
+    REQUIRE(gathered);
+    CHECK(done.load() == 200);
+    CHECK(ok.load() == 200);
+    CHECK(t.inner().reconnects() == 1);
+    CHECK(client.observer().reconnects() == 1);
+}
+
+TEST_CASE("200 coroutines on a 4-thread pool hit an expired session: one initialize, all succeed", "[async]") {
+    for (int round = 0; round < 5; ++round) {
+        net::thread_pool pool(4);
+        client_type<> client(pool.get_executor(), std::in_place, pool.get_executor());
+        auto& t = client.transport();
+        t.inner().expire_session();
+        std::atomic<int> ok{0}, done{0};
+        storm(client, pool.get_executor(), 200, ok, done);
+        pool.join();
+        CAPTURE(round);
+        CHECK(done.load() == 200);
+        CHECK(ok.load() == 200);
+        CHECK(t.inner().reconnects() == 1);
+    }
+}
+
+TEST_CASE("cancel() ends a call sleeping in a backoff at once, and it is not retried", "[async][cancel]") {
+    net::io_context ioc;
+    client_type<basic_exponential_backoff<>, limited_attempts> client(ioc.get_executor(), std::in_place,
+                                                                      ioc.get_executor());
+    client.backoff_policy() = basic_exponential_backoff<>(std::chrono::hours(1), 2.0, std::chrono::hours(2), jitter::none);
+    client.retry_policy() = limited_attempts(5);
+    client.transport().inner().fail_next(mt::failures::server_error(503));
+    std::optional<errc> outcome_code;
+    net::co_spawn(ioc, client.call(list_tools), [&](std::exception_ptr, client_type<>::result_type r) {
+        outcome_code = r ? errc{} : static_cast<errc>(r.error().code.value());
+    });
+    std::thread runner([&] { ioc.run(); });
+    const bool sleeping = eventually([&] { return client.sleepers() == 1; });
+    client.cancel();
+    runner.join();  // would take an hour if the cancel did not end the wait
+    REQUIRE(sleeping);
+    REQUIRE(outcome_code);
+    CHECK(*outcome_code == errc::cancelled);
+    CHECK(client.transport().inner().sends() == 1);
+}
+
+TEST_CASE("a cancelled call leaves the session usable for others", "[async][cancel]") {
+    net::io_context ioc;
+    client_type<> client(ioc.get_executor(), std::in_place, ioc.get_executor());
+    auto& t = client.transport();
+    t.inner().expire_session();
+    t.hold_reconnects();
+    std::atomic<int> ok{0}, done{0};
+    storm(client, ioc.get_executor(), 10, ok, done);
+    std::thread runner([&] { ioc.run(); });
+    const bool gathered = eventually([&] { return t.at_gate() == 1 && client.reconnector().waiters() == 9; });
+    client.cancel();  // every call in progress ends; the flight goes on
+    const bool all_done_but_leader = eventually([&] { return done.load() == 9; });
+    t.release_reconnects();
+    runner.join();
+    REQUIRE(gathered);
+    REQUIRE(all_done_but_leader);
+    CHECK(ok.load() == 0);
+    CHECK(t.inner().reconnects() == 1);
+    // a new call finds the new session: no second initialize
+    net::io_context ioc2;
+    std::optional<bool> later;
+    net::co_spawn(ioc.get_executor(), client.call(list_tools), [&](std::exception_ptr, client_type<>::result_type r) {
+        later = r.has_value();
+    });
+    ioc.restart();
+    ioc.run();
+    REQUIRE(later);
+    CHECK(*later);
+    CHECK(t.inner().reconnects() == 1);
+}
+
+TEST_CASE("a deadline that falls inside a backoff ends the call at once, without sleeping", "[async][deadline]") {
+    net::io_context ioc;
+    client_type<basic_exponential_backoff<>, limited_attempts> client(ioc.get_executor(), std::in_place,
+                                                                      ioc.get_executor());
+    client.backoff_policy() = basic_exponential_backoff<>(10s, 2.0, 60s, jitter::none);
+    client.retry_policy() = limited_attempts(5);
+    client.transport().inner().fail_next(mt::failures::server_error(503));
+    call_options o;
+    o.timeout = 1s;
+    std::optional<std::error_code> code;
+    const auto start = std::chrono::steady_clock::now();
+    net::co_spawn(ioc, client.call(list_tools, o), [&](std::exception_ptr, client_type<>::result_type r) {
+        code = r ? std::error_code{} : r.error().code;
+    });
+    ioc.run();
+    REQUIRE(code);
+    CHECK(*code == errc::deadline_exceeded);
+    CHECK(std::chrono::steady_clock::now() - start < 1s);
+}
+
+TEST_CASE("async_call completes through use_awaitable and through a callback", "[async][tokens]") {
+    net::io_context ioc;
+    client_type<> client(ioc.get_executor(), std::in_place, ioc.get_executor());
+    client.transport().inner().expire_session();
+    std::optional<std::string> via_awaitable;
+    net::co_spawn(ioc, [&]() -> net::awaitable<void> {
+        auto r = co_await client.async_call(list_tools, {}, net::use_awaitable);
+        if (r) via_awaitable = r->key;
+    }, net::detached);
+    std::optional<std::string> via_callback;
+    client.async_call(mt::scripted_request{"tools/call", "write"}, {},
+                      [&](std::exception_ptr e, client_type<>::result_type r) {
+                          if (!e && r) via_callback = r->key;
+                      });
+    ioc.run();
+    CHECK(via_awaitable == std::optional<std::string>("list"));
+    CHECK(via_callback == std::optional<std::string>("write"));
+    CHECK(client.transport().inner().reconnects() == 1);
+}
+
+TEST_CASE("async replay safety: a non-idempotent call with unknown delivery is not replayed", "[async][replay]") {
+    net::io_context ioc;
+    client_type<> client(ioc.get_executor(), std::in_place, ioc.get_executor());
+    client.transport().inner().fail_next(mt::failures::reset_after_write());
+    std::optional<std::error_code> code;
+    client.async_call(mt::scripted_request{"tools/call", "transfer"}, {},
+                      [&](std::exception_ptr, client_type<>::result_type r) {
+                          code = r ? std::error_code{} : r.error().code;
+                      });
+    ioc.run();
+    REQUIRE(code);
+    CHECK(*code == errc::not_replayable);
+    CHECK(client.transport().inner().executions("transfer") == 1);
+}
