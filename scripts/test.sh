@@ -6,6 +6,8 @@
 #   MCPR_BUILD_DIR     build directory (default build/test-cxx$MCPR_CXX_STANDARD)
 #   MCPR_SANITIZE      address,undefined | thread | (empty)
 #   MCPR_CTEST_ARGS    extra ctest arguments, e.g. "-R concurrency"
+#   MCPR_BOOST         1.81: build against Debian's Boost 1.81 headers, unpacked into build/ (its
+#                      -dev package conflicts with the installed 1.74, so it is not installed)
 #   CXX                compiler (default c++)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +28,22 @@ if [ "$sanitize" = thread ] && "${CXX:-c++}" --version 2>/dev/null | grep -q "Fr
   flags="$flags -Wno-tsan"
 fi
 
-cmake -S . -B "$build" \
+boost_args=()
+if [ -n "${MCPR_BOOST:-}" ]; then
+  root="$PWD/build/boost-${MCPR_BOOST}"
+  if [ ! -f "$root/usr/include/boost/version.hpp" ]; then
+    mkdir -p "$root/deb"
+    (cd "$root/deb" && apt-get download "libboost${MCPR_BOOST}-dev" >/dev/null 2>&1) || {
+      [ "$(id -u)" -eq 0 ] && apt-get update -qq >/dev/null
+      (cd "$root/deb" && apt-get download "libboost${MCPR_BOOST}-dev" >/dev/null)
+    }
+    dpkg -x "$root"/deb/libboost"${MCPR_BOOST}"-dev_*.deb "$root"
+  fi
+  boost_args=(-DBoost_DIR="$(echo "$root"/usr/lib/*/cmake/Boost-"${MCPR_BOOST}".*)" -DBoost_NO_SYSTEM_PATHS=ON)
+  build="${MCPR_BUILD_DIR:-$build-boost${MCPR_BOOST}}"
+fi
+
+cmake -S . -B "$build" "${boost_args[@]}" \
   -DCMAKE_BUILD_TYPE=None \
   -DMCP_RECOVERY_CXX_STANDARD="$std" \
   -DCMAKE_CXX_FLAGS="$flags" \
