@@ -139,16 +139,9 @@ private:
             return transport_.send(request);
     }
 
-    result_type give_up(errc reason, std::optional<failure> last, duration retry_after = {}) {
-        call_error e{make_error_code(reason), std::move(last), retry_after};
-        observer_.on_give_up(e.code, e.last_failure ? &*e.last_failure : nullptr);
-        return e;
-    }
-
-    result_type give_up(call_error e, const failure& fallback) {
-        if (!e.last_failure) e.last_failure = fallback;
-        observer_.on_give_up(e.code, &*e.last_failure);
-        return e;
+    template <class... Args>
+    result_type give_up(Args&&... args) {
+        return detail::give_up<response_type>(observer_, std::forward<Args>(args)...);
     }
 
     MCP_RECOVERY_NOINLINE MCP_RECOVERY_COLD result_type recover(const request_type& request,

@@ -8,6 +8,7 @@
 #include "mcp_recovery/error.hpp"
 #include "mcp_recovery/failure.hpp"
 #include "mcp_recovery/idempotency.hpp"
+#include "mcp_recovery/outcome.hpp"
 #include "mcp_recovery/retry_policy.hpp"
 
 #include <atomic>
@@ -142,6 +143,26 @@ private:
     time_point started_;
     time_point deadline_;
 };
+
+namespace detail {
+
+/// Ends a call with `reason` and the last failure (if any), telling the observer.
+template <class Response, class Observer>
+outcome<Response, call_error> give_up(Observer& observer, errc reason, std::optional<failure> last) {
+    call_error e{make_error_code(reason), std::move(last), {}};
+    observer.on_give_up(e.code, e.last_failure ? &*e.last_failure : nullptr);
+    return e;
+}
+
+/// Ends a call with `e` (from the reconnector); the call's own failure stands in when `e` has none.
+template <class Response, class Observer>
+outcome<Response, call_error> give_up(Observer& observer, call_error e, const failure& fallback) {
+    if (!e.last_failure) e.last_failure = fallback;
+    observer.on_give_up(e.code, &*e.last_failure);
+    return e;
+}
+
+}  // namespace detail
 
 /// `options.deadline`, or `now + options.timeout` when that is earlier.
 template <class Clock>

@@ -311,15 +311,9 @@ private:
         time_point now() const noexcept { return clock_type::now(); }
     };
 
-    result_type give_up(errc reason, std::optional<failure> last) {
-        call_error e{make_error_code(reason), std::move(last), {}};
-        observer_.on_give_up(e.code, e.last_failure ? &*e.last_failure : nullptr);
-        return e;
-    }
-    result_type give_up(call_error e, const failure& fallback) {
-        if (!e.last_failure) e.last_failure = fallback;
-        observer_.on_give_up(e.code, &*e.last_failure);
-        return e;
+    template <class... Args>
+    result_type give_up(Args&&... args) {
+        return ::mcp_recovery::detail::give_up<response_type>(observer_, std::forward<Args>(args)...);
     }
 
     // Sleeps until `until`, or until cancel(); true when the sleep ran to its end.
