@@ -264,7 +264,17 @@ public:
     async_recovering_client& operator=(const async_recovering_client&) = delete;
 
     /// One call with recovery, as an awaitable. The request is copied into the coroutine.
-    net::awaitable<result_type> call(request_type request, call_options options = {}) {
+    net::awaitable<result_type> call(request_type request) {
+        const std::uint64_t epoch = cancel_epoch_.load(std::memory_order_relaxed);
+        const std::uint64_t generation = transport_.generation();
+        outcome<response_type> first = co_await transport_.async_send(request, time_point::max());
+        if (first) co_return std::move(*first);
+        co_return co_await recover(request, call_options{}, time_point::max(), generation, std::move(first).error(),
+                                   epoch);
+    }
+
+    /// As `call(request)`, with per-call settings (deadline, idempotency).
+    net::awaitable<result_type> call(request_type request, call_options options) {
         const std::uint64_t epoch = cancel_epoch_.load();
         const time_point deadline = effective_deadline(options, clock_);
         std::uint64_t generation = transport_.generation();
@@ -274,6 +284,10 @@ public:
     }
 
     /// One call with recovery, completing through `token` with `(std::exception_ptr, result_type)`.
+    template <class CompletionToken>
+    auto async_call(request_type request, CompletionToken&& token) {
+        return net::co_spawn(executor_, call(std::move(request)), std::forward<CompletionToken>(token));
+    }
     template <class CompletionToken>
     auto async_call(request_type request, call_options options, CompletionToken&& token) {
         return net::co_spawn(executor_, call(std::move(request), std::move(options)),
