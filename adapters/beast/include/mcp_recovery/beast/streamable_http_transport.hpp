@@ -62,6 +62,11 @@ inline const std::vector<std::string>& supported_protocol_versions() {
     return versions;
 }
 
+/// Whether a protocol revision has sessions. Revision 2026-07-28 removed them together with the
+/// `initialize` handshake and stream resumption: a lost response is re-issued as a new request
+/// (when replay-safe), never recovered by re-initializing. Revisions compare as ISO dates.
+inline bool revision_has_sessions(std::string_view revision) noexcept { return revision < "2026-07-28"; }
+
 /// Settings of `streamable_http_transport`. Every limit bounds memory or time, whatever the
 /// server does.
 struct transport_options {
@@ -71,7 +76,9 @@ struct transport_options {
     std::string client_name = "mcp-recovery";
     std::string client_version = "0.1.0";
     std::string capabilities = "{}";              ///< JSON object.
-    std::string protocol_version = "2025-06-18";  ///< Requested; the server may answer another supported one.
+    /// Requested; the server may answer another supported one. "2026-07-28" (or later) selects
+    /// the sessionless revision: no initialize, no session id, `reconnect()` only renews connections.
+    std::string protocol_version = "2025-06-18";
 
     // time
     duration connect_timeout = std::chrono::seconds(10);  ///< resolve + connect + TLS handshake
@@ -193,6 +200,16 @@ public:
         // it meets the server's lost-session answer and waits for this reconnect, while a send
         // without any id would get a 400 that is not recognisable as a lost session.
         std::lock_guard<std::mutex> serial(reconnect_mutex_);
+        if (!revision_has_sessions(options_.protocol_version)) {
+            // Nothing to negotiate and no session to open: start over with fresh connections.
+            drop_pool();
+            std::lock_guard<std::mutex> lock(state_mutex_);
+            session_id_.clear();
+            protocol_version_ = options_.protocol_version;
+            open_ = true;
+            generation_.fetch_add(1, std::memory_order_acq_rel);
+            return {};
+        }
         if (options_.token_provider && token_empty()) {
             outcome<void> t = refresh_auth();
             if (!t) return t;
