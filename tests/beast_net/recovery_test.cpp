@@ -208,3 +208,42 @@ TEST_CASE("the transport sends the session id and the negotiated protocol versio
     CHECK(unknown->is_error());
     CHECK(unknown->fields.error_code == -32601);
 }
+
+TEST_CASE("sessionless revision 2026-07-28 against flaky_server: no initialize, re-issue when safe",
+          "[beast][recovery][sessionless]") {
+    fs::flaky_server_options so;
+    so.sessionless = true;
+    fs::flaky_server server(so);
+    mb::transport_options o;
+    o.url = server.url();
+    o.protocol_version = "2026-07-28";
+    o.read_timeout = 2s;
+    recovering_client<mb::streamable_http_transport, default_classifier, retry_once, no_backoff,
+                      single_flight_reconnector<>, counting_observer>
+        client{std::in_place, o};
+    REQUIRE(client.transport().connect());
+    REQUIRE(client.try_call(count_call("plain")));
+    CHECK(server.executions("plain") == 1);
+
+    SECTION("a restart loses nothing: there is no session") {
+        server.restart();
+        REQUIRE(client.try_call(count_call("plain")));
+        CHECK(server.executions("plain") == 2);
+        CHECK(client.observer().reconnects() == 0);
+    }
+    SECTION("a lost answer to an idempotent call is re-issued, without initialize") {
+        server.inject(fs::fault::reset_after_execute(), fs::fault_match::tool_call());
+        auto r = client.try_call(echo_call, read_only());
+        REQUIRE(r);
+        CHECK(client.observer().reconnects() == 1);
+    }
+    SECTION("a lost answer to a non-idempotent call is not re-issued") {
+        server.inject(fs::fault::reset_after_execute(), fs::fault_match::tool_call());
+        auto r = client.try_call(count_call("once"));
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == errc::not_replayable);
+        CHECK(server.executions("once") == 1);
+    }
+    CHECK(server.initializes() == 0);
+    CHECK(server.sessions_alive() == 0);
+}

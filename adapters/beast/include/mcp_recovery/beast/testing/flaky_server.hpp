@@ -257,6 +257,10 @@ struct flaky_server_options {
     std::size_t max_sessions = 4096;
     /// Distinct `count` keys; a new key beyond it gets a JSON-RPC error.
     std::size_t max_counter_keys = 4096;
+    /// Serve protocol revision 2026-07-28, which has no sessions and no `initialize`: requests
+    /// are served without a session id (one sent is ignored), `initialize` is an unknown method,
+    /// and an `MCP-Protocol-Version` header, when present, must say 2026-07-28.
+    bool sessionless = false;
 };
 
 namespace detail {
@@ -616,10 +620,17 @@ public:
     /// Answers a POSTed message; runs the tool when it is a `tools/call`.
     reply handle_post(const message_info& m, std::string_view body, std::optional<std::string_view> session_id,
                       std::optional<std::string_view> protocol_version) {
-        if (m.is_request && m.method == "initialize") return initialize(m, body, session_id);
-        if (!session_id) return missing_session_id();
-        if (!known(*session_id)) return lost_session();
-        if (protocol_version && !flaky_supports_version(*protocol_version)) {
+        if (options.sessionless) {
+            if (protocol_version && *protocol_version != "2026-07-28")
+                return transport_error(400, -32000,
+                                       "Bad Request: Unsupported protocol version: " + printable_ascii(*protocol_version));
+            if (m.is_request && m.method == "initialize") return rpc_error(m.id_raw, -32601, "Method not found");
+        } else {
+            if (m.is_request && m.method == "initialize") return initialize(m, body, session_id);
+            if (!session_id) return missing_session_id();
+            if (!known(*session_id)) return lost_session();
+        }
+        if (!options.sessionless && protocol_version && !flaky_supports_version(*protocol_version)) {
             return transport_error(400, -32000,
                                    "Bad Request: Unsupported protocol version: " + printable_ascii(*protocol_version));
         }
