@@ -40,6 +40,15 @@ int main(int argc, char** argv) {
             }
             std::fprintf(stderr, "add_numbers: %s\n", std::string(r->result()).c_str());
         }
+        if (scenario == "sse-retry") {
+            // The server ends the response stream after a priming event: the transport resumes it
+            // with GET + Last-Event-ID after the server's retry interval.
+            auto r = client.try_call({"tools/call", R"({"name":"test_reconnection","arguments":{}})"});
+            if (!r || r->is_error()) {
+                std::fprintf(stderr, "tools/call test_reconnection failed\n");
+                return 1;
+            }
+        }
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "conformance_client: %s\n", e.what());

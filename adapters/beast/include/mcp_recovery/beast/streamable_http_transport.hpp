@@ -28,6 +28,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace mcp_recovery::beast {
@@ -86,6 +87,17 @@ struct transport_options {
     duration read_timeout = std::chrono::seconds(60);  ///< until the headers, and between two reads of a body or stream
     duration max_idle = std::chrono::seconds(4);       ///< pooled connections idle longer are not reused
 
+    // stream resumption (SEP-1699): when the event stream answering a request ends or breaks
+    // (EOF, reset; not a timeout) before the response, after at least one event with an `id:`,
+    // the transport waits, then GETs the endpoint with `Last-Event-ID` to receive the rest.
+    // Only for revisions with sessions (not 2026-07-28), and never past the call's deadline.
+    /// Resumption GETs per request; 0 disables resumption.
+    std::size_t max_resume_attempts = 2;
+    /// Wait before a resumption GET when the stream gave no `retry:` (a `retry:` value is waited exactly).
+    duration resume_delay = std::chrono::seconds(1);
+    /// Longest wait before a resumption GET: a larger `retry:` from the server is cut to this.
+    duration max_resume_delay = std::chrono::seconds(30);
+
     // size
     std::size_t max_header_size = 16 * 1024;
     std::size_t max_body_size = 8 * 1024 * 1024;    ///< JSON body
@@ -130,7 +142,9 @@ inline bool valid_session_id(std::string_view id, std::size_t max) noexcept {
 /// Every outcome maps to a `failure` whose `delivery` says whether the server may have run the
 /// request: nothing written = `not_sent`; an HTTP error status = `rejected` (but 500, 502 and
 /// 504 = `unknown`: the request may have run before the error); a reset, EOF, timeout or a broken
-/// stream after the request was written = `unknown`.
+/// stream after the request was written = `unknown`. An event stream that ends or breaks before the
+/// response is first resumed (GET with `Last-Event-ID`, see `transport_options::max_resume_attempts`)
+/// when it carried an event id; only if that does not bring the response is it such a failure.
 template <class JsonPolicy = builtin_json>
 class basic_streamable_http_transport {
     static_assert(is_json_policy_v<JsonPolicy>, "JsonPolicy type requirements not met (see json_envelope.hpp)");
@@ -351,6 +365,9 @@ private:
         std::optional<duration> retry_after;
         bool www_authenticate = false;
         bool is_event_stream = false;
+        /// The event stream ended or broke (EOF, reset) before the response: resumable if it had an
+        /// event id. Not set for a timeout, a malformed or an oversized stream.
+        bool stream_broken = false;
     };
 
     session snapshot() const {
@@ -433,9 +450,15 @@ private:
                                time_point deadline, std::string* session_header_out = nullptr) {
         auto req = make_post(s, method, params, id);
         std::optional<response> answer;
-        exchange_result x = round_trip(req, deadline, options_.max_body_size, id, &answer);
+        sse_parser events(sse_limits{options_.max_event_size, options_.max_event_size});
+        exchange_result x = round_trip(req, deadline, options_.max_body_size, id, &answer, &events);
         if (session_header_out && x.session_header) *session_header_out = *x.session_header;
-        if (x.error || x.status < 200 || x.status >= 300) return to_failure(x, s);
+        if (x.error || x.status < 200 || x.status >= 300) {
+            if (x.stream_broken) {
+                if (std::optional<response> resumed = resume(s, id, deadline, events)) return std::move(*resumed);
+            }
+            return to_failure(x, s);  // as if never resumed: the replay rules decide
+        }
         if (session_header_out && x.session_header && !valid_session_id(*x.session_header, options_.max_session_id_size)) {
             failure f = to_failure(x, s);
             f.transport_error = make_error_code(transport_errc::invalid_session_id);
@@ -468,6 +491,40 @@ private:
         return f;
     }
 
+    // Stream resumption (SEP-1699): the event stream answering request `id` ended or broke before
+    // the response. While it carried an event id, waits the server's `retry:` (else
+    // `resume_delay`) and GETs the endpoint with `Last-Event-ID`; the server replays the events
+    // after that id on the new stream, read like the first one (`events` keeps the latest id).
+    // Returns the response, or nothing when resumption is not possible or did not bring it.
+    std::optional<response> resume(const session& s, std::int64_t id, time_point deadline, sse_parser& events) {
+        // Initialize has no negotiated revision yet; 2026-07-28 removed resumption.
+        if (s.protocol_version.empty() || !revision_has_sessions(s.protocol_version)) return std::nullopt;
+        for (std::size_t attempt = 0; attempt < options_.max_resume_attempts; ++attempt) {
+            if (events.last_event_id().empty()) return std::nullopt;
+            duration wait = options_.resume_delay;
+            if (events.retry()) wait = std::chrono::duration_cast<duration>(*events.retry());
+            wait = std::min(wait, options_.max_resume_delay);
+            if (deadline != time_point::max() && deadline - clock_type::now() <= wait) return std::nullopt;
+            std::this_thread::sleep_for(wait);
+
+            bhttp::request<bhttp::empty_body> req{bhttp::verb::get, url_.target, 11};
+            common_headers(req, s);
+            req.set(bhttp::field::accept, "text/event-stream");
+            req.set("Last-Event-ID", events.last_event_id());
+            std::optional<response> answer;
+            exchange_result x = round_trip(req, deadline, options_.max_error_body_size, id, &answer, &events);
+            if (answer) return answer;
+            if (!x.stream_broken) return std::nullopt;  // 405 or another status, no stream, timeout, ...
+        }
+        return std::nullopt;
+    }
+
+    // Whether a read error ended the stream in a way that a resumption can repair (not a timeout).
+    static bool stream_break(std::error_code ec) noexcept {
+        return ec == transport_errc::stream_ended || ec == std::errc::connection_reset ||
+               ec == std::errc::connection_aborted || ec == std::errc::broken_pipe;
+    }
+
     outcome<void> post_notification(std::string_view method, std::string_view params, const session& s,
                                     time_point deadline) {
         auto req = make_post(s, method, params, std::nullopt);
@@ -476,11 +533,11 @@ private:
         return to_failure(x, s);
     }
 
-    // Sends `req` and reads the answer. For a 2xx event stream, reads events until the response
-    // with `id` arrives (into `answer`), handing other messages to `on_message`.
+    // Sends `req` and reads the answer. For a 2xx event stream (when `answer` and `events` are
+    // given), reads events until the response with `id` arrives (into `answer`).
     template <class Request>
     exchange_result round_trip(Request& req, time_point deadline, std::size_t body_limit, std::int64_t id = 0,
-                               std::optional<response>* answer = nullptr) {
+                               std::optional<response>* answer = nullptr, sse_parser* events = nullptr) {
         exchange_result x;
         // A pooled connection the server closed in the meantime is replaced; a write that fails on
         // a reused connection reached a server that had already closed it, so it is safe to send
@@ -534,55 +591,20 @@ private:
             return x;
         }
         const bool success = x.status >= 200 && x.status < 300;
-        x.is_event_stream = success && starts_with_icase(x.content_type, "text/event-stream") && answer != nullptr;
+        x.is_event_stream =
+            success && starts_with_icase(x.content_type, "text/event-stream") && answer != nullptr && events != nullptr;
         const std::size_t limit = success ? body_limit : options_.max_error_body_size;
 
-        char chunk[16 * 1024];
         if (x.is_event_stream) {
-            sse_parser events(sse_limits{options_.max_event_size, options_.max_event_size});
-            std::error_code stream_error;
-            // Returns false to stop at the response (or at a malformed message).
-            auto on_event = [&](sse_event& ev) -> bool {
-                if (ev.data.empty()) return true;  // e.g. a priming event that only carries an id
-                envelope e;
-                std::error_code jec;
-                if (!parse_json(ev.data, e, jec)) {
-                    stream_error = make_error_code(transport_errc::malformed_response);
-                    return false;
-                }
-                if (!e.method && id_equals(e, id) && (e.has_result || e.has_error)) {
-                    *answer = response{std::move(ev.data), std::move(e)};
-                    return false;
-                }
-                if (options_.on_message) options_.on_message(ev.data);
-                return true;
-            };
-            while (!parser.is_done() && !*answer && !stream_error) {
-                std::size_t got = 0;
-                ec = c->read_some(parser, chunk, sizeof chunk, got, options_.read_timeout, deadline);
-                if (got > 0) {
-                    std::error_code sec;
-                    events.feed(std::string_view(chunk, got), on_event, sec);
-                    if (sec) stream_error = sec == sse_error::end_of_stream_mid_event
-                                                ? make_error_code(transport_errc::stream_ended)
-                                                : make_error_code(transport_errc::response_too_large);
-                }
-                if (ec) break;
-            }
-            if (!*answer && !stream_error && !ec && parser.is_done()) {
-                std::error_code sec;
-                events.finish(sec);
-                if (sec) stream_error = make_error_code(transport_errc::stream_ended);
-            }
-            if (*answer) {
-                // The rest of the stream is not needed; the connection cannot be reused mid-stream.
-                if (!parser.is_done()) c->close();
-            } else {
-                x.error = stream_error ? stream_error : ec ? ec : make_error_code(transport_errc::stream_ended);
+            x.error = read_event_stream(*c, parser, *events, id, *answer, deadline, x.stream_broken);
+            if (x.error) {
                 c->close();
                 return x;
             }
+            // The rest of the stream is not needed; the connection cannot be reused mid-stream.
+            if (!parser.is_done()) c->close();
         } else {
+            char chunk[16 * 1024];
             while (!parser.is_done()) {
                 std::size_t got = 0;
                 ec = c->read_some(parser, chunk, sizeof chunk, got, options_.read_timeout, deadline);
@@ -606,6 +628,54 @@ private:
         }
         if (c->is_open() && parser.is_done() && parser.get().keep_alive()) release(std::move(c));
         return x;
+    }
+
+    // Reads an event stream (the answer to a POST, or a resumption GET) until the response with
+    // `id` arrives (into `answer`), handing other messages to `on_message`; `events` keeps the
+    // last event id and `retry:` across streams. Returns {} once the response arrived, else why
+    // the stream stopped; `broken` tells whether it ended or broke in a resumable way.
+    std::error_code read_event_stream(connection& c, bhttp::response_parser<bhttp::buffer_body>& parser,
+                                      sse_parser& events, std::int64_t id, std::optional<response>& answer,
+                                      time_point deadline, bool& broken) {
+        std::error_code stream_error;
+        // Returns false to stop at the response (or at a malformed message).
+        auto on_event = [&](sse_event& ev) -> bool {
+            if (ev.data.empty()) return true;  // e.g. a priming event that only carries an id
+            envelope e;
+            std::error_code jec;
+            if (!parse_json(ev.data, e, jec)) {
+                stream_error = make_error_code(transport_errc::malformed_response);
+                return false;
+            }
+            if (!e.method && id_equals(e, id) && (e.has_result || e.has_error)) {
+                answer = response{std::move(ev.data), std::move(e)};
+                return false;
+            }
+            if (options_.on_message) options_.on_message(ev.data);
+            return true;
+        };
+        char chunk[16 * 1024];
+        std::error_code ec;
+        while (!parser.is_done() && !answer && !stream_error) {
+            std::size_t got = 0;
+            ec = c.read_some(parser, chunk, sizeof chunk, got, options_.read_timeout, deadline);
+            if (got > 0) {
+                std::error_code sec;
+                events.feed(std::string_view(chunk, got), on_event, sec);
+                if (sec) stream_error = make_error_code(transport_errc::response_too_large);  // a limit
+            }
+            if (ec) break;
+        }
+        if (answer) return {};
+        std::error_code sec;
+        events.finish(sec);  // ready for a resumed stream; an event cut short is discarded
+        if (stream_error) return stream_error;
+        if (ec) {
+            broken = stream_break(ec);
+            return ec;
+        }
+        broken = true;  // the server ended the stream (gracefully, or cut in the middle of an event)
+        return make_error_code(transport_errc::stream_ended);
     }
 
     static failure to_failure(const exchange_result& x, const session& s) {
