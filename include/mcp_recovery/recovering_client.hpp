@@ -17,7 +17,6 @@
 #include "mcp_recovery/retry_policy.hpp"
 #include "mcp_recovery/transport.hpp"
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
