@@ -707,6 +707,214 @@ TEST_CASE("flaky_server cut_stream_after_event sends one event, then closes", "[
     CHECK_FALSE(parsed.finish_error);  // the event was whole; the response never came
 }
 
+namespace {
+
+/// GET /mcp asking to resume after `last_event_id`; headers left empty are not sent.
+answer resume_get(client& c, const std::string& session, const std::string& last_event_id) {
+    header_list headers{{"Accept", "text/event-stream"}};
+    if (!session.empty()) headers.emplace_back("Mcp-Session-Id", session);
+    if (!last_event_id.empty()) headers.emplace_back("Last-Event-ID", last_event_id);
+    return c.request(http::verb::get, "/mcp", {}, headers);
+}
+
+std::string notification_text(const mcp_recovery::beast::sse_event& e) {
+    const auto params = find_member(e.data, "params");
+    if (!params) return {};
+    const auto data = find_member(*params, "data");
+    if (!data) return {};
+    return decode_string(*data).value_or("");
+}
+
+constexpr std::string_view unknown_event_body =
+    R"({"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: Unknown Last-Event-ID"},"id":null})";
+
+}  // namespace
+
+TEST_CASE("flaky_server cut_stream_after_priming cuts after the priming event; GET with Last-Event-ID replays",
+          "[flaky_server][resume]") {
+    flaky_server server;
+    client c(server.port());
+    const std::string session = open_session(c);
+    server.inject(fault::cut_stream_after_priming(std::chrono::milliseconds(50)).with_notifications(1, 2),
+                  fault_match::tool_call("count"));
+
+    const answer cut = c.post(call(2, "count", "key", "k"), session);
+    CHECK(is_connection_gone(cut.ec));
+    CHECK(cut.status == 200);
+    CHECK(cut.content_type == "text/event-stream");
+    CHECK(server.executions("k") == 1);
+    const sse_events first = parse_sse(cut.body);
+    REQUIRE(first.events.size() == 2);
+    const auto& priming = first.events[0];
+    CHECK_FALSE(priming.id.empty());
+    CHECK(priming.data.empty());
+    CHECK(priming.retry == std::chrono::milliseconds(50));
+    CHECK(notification_text(first.events[1]) == "stream event 1 of 3");
+    CHECK_FALSE(first.events[1].id.empty());
+    CHECK(first.events[1].id != priming.id);
+    CHECK(cut.body.find(R"("result")") == std::string::npos);  // the response never came
+
+    client r(server.port());
+    SECTION("from the last event: the rest, the response among it, then the stream ends") {
+        const answer a = resume_get(r, session, first.events[1].id);
+        REQUIRE_FALSE(a.ec);
+        CHECK(a.status == 200);
+        CHECK(a.content_type == "text/event-stream");
+        CHECK(a.keep_alive);
+        const sse_events replay = parse_sse(a.body);
+        REQUIRE(replay.events.size() == 3);
+        CHECK(notification_text(replay.events[0]) == "stream event 2 of 3");
+        CHECK(notification_text(replay.events[1]) == "stream event 3 of 3");
+        CHECK(replay.events[2].data == text_result(2, "1"));
+        for (const auto& e : replay.events) CHECK_FALSE(e.id.empty());
+        CHECK(server.executions("k") == 1);  // replayed, not run again
+        CHECK(server.resumptions() == 1);
+        CHECK(server.resumption_requests() == 1);
+        CHECK(r.post(rpc(9, "ping"), session).status == 200);  // the connection carries on
+
+        // Any id of the stream is a cursor: from the priming event, everything after it.
+        const answer again = resume_get(r, session, priming.id);
+        const sse_events all = parse_sse(again.body);
+        REQUIRE(all.events.size() == 4);
+        CHECK(notification_text(all.events[0]) == "stream event 1 of 3");
+        CHECK(all.events[3].data == text_result(2, "1"));
+        // From the response's own id: nothing is left; the stream ends at once.
+        const answer none = resume_get(r, session, replay.events[2].id);
+        CHECK(none.status == 200);
+        CHECK(parse_sse(none.body).events.empty());
+        CHECK(server.resumptions() == 3);
+        CHECK(server.executions("k") == 1);
+    }
+    SECTION("an unknown id: 400, not a lost session") {
+        for (const std::string id : {"999999999", "abc", "12345678901234567890"}) {
+            CAPTURE(id);
+            const answer a = resume_get(r, session, id);
+            CHECK(a.status == 400);
+            CHECK(a.content_type == "application/json");
+            CHECK(a.body == unknown_event_body);
+        }
+        CHECK(server.resumptions() == 0);
+        CHECK(server.resumption_requests() == 3);
+        CHECK(server.sessions_alive() == 1);
+    }
+    SECTION("an id of another session's stream is unknown there") {
+        const std::string other = open_session(r);
+        const answer a = resume_get(r, other, priming.id);
+        CHECK(a.status == 400);
+        CHECK(a.body == unknown_event_body);
+    }
+    SECTION("no Last-Event-ID: 405 as before") {
+        const answer a = resume_get(r, session, {});
+        CHECK(a.status == 405);
+        CHECK(a.allow == "POST, DELETE");
+        CHECK(server.resumption_requests() == 0);
+    }
+    SECTION("no session id: 400; an unknown or expired session: the lost-session answer") {
+        const answer missing = resume_get(r, {}, priming.id);
+        CHECK(missing.status == 400);
+        CHECK(missing.body == missing_session_body);
+        server.set_lost_session_style(lost_session_style::go_404_plain);
+        const answer unknown = resume_get(r, std::string(32, 'f'), priming.id);
+        CHECK(unknown.status == 404);
+        CHECK(unknown.body == "session not found");
+        server.restart();  // the streams go with the sessions
+        client fresh(server.port());
+        const answer gone = resume_get(fresh, session, priming.id);
+        CHECK(gone.status == 404);
+        CHECK(gone.body == "session not found");
+        CHECK(server.lost_session_answers() == 2);
+        CHECK(server.resumptions() == 0);
+    }
+    SECTION("resumption refused: 405, nothing replayed") {
+        server.set_resumption(false);
+        const answer a = resume_get(r, session, priming.id);
+        CHECK(a.status == 405);
+        CHECK(a.allow == "POST, DELETE");
+        CHECK(server.resumption_requests() == 1);
+        CHECK(server.resumptions() == 0);
+        server.set_resumption(true);
+        CHECK(resume_get(r, session, priming.id).status == 200);
+    }
+}
+
+TEST_CASE("flaky_server cuts a resumed stream again while resumed_cuts last", "[flaky_server][resume]") {
+    flaky_server server;
+    client c(server.port());
+    const std::string session = open_session(c);
+    server.inject(fault::cut_stream_after_priming(std::chrono::milliseconds(10)).with_notifications(0, 1).with_resumed_cuts(1));
+
+    const answer cut = c.post(call(2, "count", "key", "k"), session);
+    CHECK(is_connection_gone(cut.ec));
+    const sse_events first = parse_sse(cut.body);
+    REQUIRE(first.events.size() == 1);
+    const std::string priming = first.events[0].id;
+
+    client r1(server.port());
+    const answer resumed = resume_get(r1, session, priming);
+    CHECK(resumed.status == 200);
+    CHECK(is_connection_gone(resumed.ec));  // cut again
+    const sse_events second = parse_sse(resumed.body);
+    REQUIRE(second.events.size() == 2);
+    CHECK(notification_text(second.events[0]) == "stream event 1 of 1");
+    CHECK(second.events[1].data.empty());  // a fresh priming event
+    CHECK(second.events[1].retry == std::chrono::milliseconds(10));
+    const std::string fresh = second.events[1].id;
+    CHECK(fresh != priming);
+    CHECK(fresh != second.events[0].id);
+
+    client r2(server.port());
+    const answer last = resume_get(r2, session, fresh);
+    REQUIRE_FALSE(last.ec);
+    const sse_events third = parse_sse(last.body);
+    REQUIRE(third.events.size() == 1);
+    CHECK(third.events[0].data == text_result(2, "1"));
+    // The cuts are used up: from the first id, the whole rest, the fresh priming event included.
+    const answer whole = resume_get(r2, session, priming);
+    REQUIRE_FALSE(whole.ec);
+    const sse_events all = parse_sse(whole.body);
+    REQUIRE(all.events.size() == 3);
+    CHECK(all.events[1].id == fresh);
+    CHECK(all.events[2].data == text_result(2, "1"));
+    CHECK(server.resumptions() == 3);
+    CHECK(server.executions("k") == 1);
+}
+
+TEST_CASE("flaky_server keeps at most max_resumable_streams cut streams per session", "[flaky_server][resume]") {
+    flaky_server_options options;
+    options.max_resumable_streams = 2;
+    SECTION("resumption on") {}
+    SECTION("resumption off from the start") { options.resumption = false; }
+    flaky_server server(options);
+    std::vector<std::string> primings;
+    std::string session;
+    {
+        client c(server.port());
+        session = open_session(c);
+    }
+    for (int i = 0; i < 3; ++i) {
+        server.inject(fault::cut_stream_after_priming());
+        client c(server.port());
+        const answer cut = c.post(call(2 + i, "count", "key", "k"), session);
+        const sse_events parsed = parse_sse(cut.body);
+        REQUIRE(parsed.events.size() == 1);
+        primings.push_back(parsed.events[0].id);
+    }
+    CHECK(server.executions("k") == 3);
+    client r(server.port());
+    if (!options.resumption) {
+        CHECK(resume_get(r, session, primings[2]).status == 405);
+        return;
+    }
+    CHECK(resume_get(r, session, primings[0]).status == 400);  // forgotten, the oldest
+    for (int i = 1; i < 3; ++i) {
+        const answer a = resume_get(r, session, primings[static_cast<std::size_t>(i)]);
+        CHECK(a.status == 200);
+        const sse_events replay = parse_sse(a.body);
+        REQUIRE(replay.events.size() == 1);
+        CHECK(replay.events[0].data == text_result(2 + i, std::to_string(i + 1)));
+    }
+}
+
 TEST_CASE("flaky_server delays an answer, interruptibly", "[flaky_server]") {
     flaky_server server;
     client c(server.port());

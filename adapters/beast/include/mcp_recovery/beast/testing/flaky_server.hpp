@@ -6,6 +6,8 @@
 /// `flaky_server`: an in-process MCP server (Streamable HTTP, loopback, ephemeral port) whose
 /// failures are scripted: it forgets sessions, restarts, answers 401/429/503, resets connections
 /// before or after running a tool, cuts event streams and stalls, on demand and thread-safely.
+/// It also serves stream resumption (SEP-1699): a stream cut by `cut_stream_after_priming` is
+/// remembered and replayed on `GET` with `Last-Event-ID`.
 /// For tests of MCP clients, of this library and of users' own code.
 
 // First: Boost 1.74's Asio needs <utility> before it under g++ 12 in C++20.
@@ -114,9 +116,16 @@ enum class fault_kind : unsigned char {
     reset_before_execute,    ///< Close the connection with a TCP RST (SO_LINGER 0) without executing.
     reset_after_execute,     ///< Execute the request, then RST without answering.
     cut_stream_after_event,  ///< Execute, answer as SSE with one `notifications/message` event (with
-                             ///< an `id:`), then close the connection before the response.
+                             ///< an `id:`), then close the connection before the response. The
+                             ///< stream is not kept: resuming it gets 400 (unknown `Last-Event-ID`).
     delay,                   ///< Wait, then process normally; `stop()` and `restart()` interrupt it.
     answer_as,               ///< Process normally, answering in `fault::mode`.
+    cut_stream_after_priming,  ///< Execute, answer as SSE with a priming event (an `id:`, `retry:`
+                               ///< and empty data) and `notifications_before_cut` notifications,
+                               ///< then close the connection before the response. The whole stream
+                               ///< (with `notifications_after_cut` more and the response) is kept
+                               ///< for resumption: `GET` with `Last-Event-ID` replays it, nothing
+                               ///< runs again. See `flaky_server` for the rules.
 };
 
 /// One scripted fault; build it with the named factories.
@@ -136,6 +145,20 @@ struct fault {
     /// `delay`: how long to wait before processing.
     std::chrono::milliseconds delay_duration{0};
     std::optional<response_mode> mode;
+
+    /// `cut_stream_after_priming`: bounds of the counts below (larger values are cut to them).
+    static constexpr std::size_t max_stream_notifications = 64;
+    static constexpr std::size_t max_resumed_cuts = 16;
+    /// `cut_stream_after_priming`: the `retry:` (milliseconds) of each priming event; none: no
+    /// `retry:` line (a client then waits its own default).
+    std::optional<std::chrono::milliseconds> retry;
+    /// `cut_stream_after_priming`: `notifications/message` events sent after the priming event and
+    /// before the cut, and more that come after the cut (only a resumption delivers them).
+    std::size_t notifications_before_cut = 0;
+    std::size_t notifications_after_cut = 0;
+    /// `cut_stream_after_priming`: how many resumptions of the stream are cut again: each replays
+    /// the events it owes except the response, then a fresh priming event (a new id), then closes.
+    std::size_t resumed_cuts = 0;
 
     /// Any status and body; `content_type` is sent only with a non-empty body.
     static fault http_status(unsigned code, std::string text = {}, std::string type = "text/plain",
@@ -173,6 +196,13 @@ struct fault {
         return f;
     }
     static fault answer_as(response_mode answer_mode) { return of(fault_kind::answer_as).with_mode(answer_mode); }
+    /// A resumable cut: `retry_after_ms` is the priming event's `retry:` (nullopt: none).
+    static fault cut_stream_after_priming(
+        std::optional<std::chrono::milliseconds> retry_after_ms = std::chrono::milliseconds(10)) {
+        fault f = of(fault_kind::cut_stream_after_priming);
+        f.retry = retry_after_ms;
+        return f;
+    }
 
     /// Sets `mode`; returns `*this` for chaining: `fault::delay(50ms).with_mode(response_mode::sse)`.
     fault& with_mode(response_mode answer_mode) & {
@@ -183,6 +213,21 @@ struct fault {
         mode = answer_mode;
         return std::move(*this);
     }
+    /// Sets `notifications_before_cut` and `notifications_after_cut`; chains like `with_mode`.
+    fault& with_notifications(std::size_t before_cut, std::size_t after_cut = 0) & {
+        notifications_before_cut = before_cut;
+        notifications_after_cut = after_cut;
+        return *this;
+    }
+    fault&& with_notifications(std::size_t before_cut, std::size_t after_cut = 0) && {
+        return std::move(with_notifications(before_cut, after_cut));
+    }
+    /// Sets `resumed_cuts`; chains like `with_mode`.
+    fault& with_resumed_cuts(std::size_t cuts) & {
+        resumed_cuts = cuts;
+        return *this;
+    }
+    fault&& with_resumed_cuts(std::size_t cuts) && { return std::move(with_resumed_cuts(cuts)); }
 
 private:
     static fault of(fault_kind k) {
@@ -261,6 +306,13 @@ struct flaky_server_options {
     /// are served without a session id (one sent is ignored), `initialize` is an unknown method,
     /// and an `MCP-Protocol-Version` header, when present, must say 2026-07-28.
     bool sessionless = false;
+    /// Serve stream resumption (`GET` with `Last-Event-ID`); false answers every GET 405, as a
+    /// server without resumption does. `set_resumption` changes it later. Never in `sessionless`.
+    bool resumption = true;
+    /// Streams cut by `cut_stream_after_priming` remembered per session for resumption; beyond
+    /// it the oldest is forgotten (its ids become unknown). Each holds at most
+    /// 2 + 2 * fault::max_stream_notifications + fault::max_resumed_cuts events.
+    std::size_t max_resumable_streams = 16;
 };
 
 namespace detail {
@@ -426,6 +478,68 @@ inline void append_sse_event(std::string& out, std::uint64_t event_id, std::stri
     out += '\n';
 }
 
+// One event of a resumable stream: the priming event has no data.
+struct stored_event {
+    std::uint64_t id = 0;
+    std::string data;
+};
+
+// A stream cut by `cut_stream_after_priming`, kept for resumption: the priming event,
+// notifications, the response last.
+struct stored_stream {
+    std::vector<stored_event> events;
+    std::optional<std::chrono::milliseconds> retry;
+    std::size_t cuts_left = 0;  // resumptions still to cut
+};
+
+inline void append_stored_event(std::string& out, const stored_stream& stream, const stored_event& event) {
+    if (!event.data.empty()) return append_sse_event(out, event.id, event.data);
+    // The priming event: an id and empty data, so that a client can resume from it.
+    out += "id: ";
+    out += std::to_string(event.id);
+    out += '\n';
+    if (stream.retry) {
+        out += "retry: ";
+        out += std::to_string(std::max<std::chrono::milliseconds::rep>(0, stream.retry->count()));
+        out += '\n';
+    }
+    out += "data:\n\n";
+}
+
+inline std::string stream_notification(std::size_t n, std::size_t total) {
+    std::string s = R"({"jsonrpc":"2.0","method":"notifications/message",)"
+                    R"("params":{"level":"info","logger":"flaky_server","data":"stream event )";
+    s += std::to_string(n);
+    s += " of ";
+    s += std::to_string(total);
+    s += R"("}})";
+    return s;
+}
+
+// A `Last-Event-ID` as this server issues them: 1 to 19 ASCII digits.
+inline std::optional<std::uint64_t> parse_event_id(std::string_view text) noexcept {
+    if (text.empty() || text.size() > 19) return std::nullopt;
+    std::uint64_t v = 0;
+    for (const char c : text) {
+        if (c < '0' || c > '9') return std::nullopt;
+        v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return v;
+}
+
+inline reply method_not_allowed(bool close) {
+    reply r = plain_reply(405, "Method Not Allowed", close);
+    r.allow = "POST, DELETE";
+    return r;
+}
+
+/// What a GET gets: an HTTP answer, or a resumed stream (its events, and whether to cut it).
+struct resumption_answer {
+    std::optional<reply> refusal;
+    std::string events;
+    bool cut = false;
+};
+
 inline void append_sse_head(std::string& out, bool http11, bool keep_alive, std::string_view session_id = {}) {
     append_status_line(out, 200);
     if (!session_id.empty()) append_field(out, "Mcp-Session-Id", session_id);
@@ -458,7 +572,7 @@ class connection;
 class server_core {
 public:
     explicit server_core(const flaky_server_options& opts)
-        : options(opts), mode_(opts.mode), style_(opts.lost_session), random_(seed()) {}
+        : options(opts), mode_(opts.mode), style_(opts.lost_session), resumption_(opts.resumption), random_(seed()) {}
 
     const flaky_server_options options;
 
@@ -476,6 +590,8 @@ public:
     std::atomic<std::size_t> open_connections{0};
     std::atomic<std::size_t> sessions_alive{0};
     std::atomic<std::uint64_t> next_event_id{1};
+    std::atomic<std::uint64_t> resumption_requests{0};
+    std::atomic<std::uint64_t> resumptions{0};
 
     std::vector<std::weak_ptr<connection>> connections;  // I/O thread only
 
@@ -490,6 +606,10 @@ public:
     void set_style(lost_session_style s) {
         std::lock_guard<std::mutex> lock(mutex);
         style_ = s;
+    }
+    void set_resumption(bool on) {
+        std::lock_guard<std::mutex> lock(mutex);
+        resumption_ = on;
     }
 
     bool expire(std::string_view id) {
@@ -645,6 +765,95 @@ public:
         return rpc_error(m.id_raw, -32601, "Method not found");
     }
 
+    /// `cut_stream_after_priming`: builds the stream answering `r` and returns the SSE text to send
+    /// before the cut. The stream is kept for resumption when `r` answers a request of a live
+    /// session (otherwise, as for the other faults, the answer is simply lost).
+    std::string cut_stream(const fault& f, const reply& r, std::optional<std::string_view> session_id) {
+        stored_stream stream;
+        stream.retry = f.retry;
+        stream.cuts_left = std::min(f.resumed_cuts, fault::max_resumed_cuts);
+        const std::size_t before = std::min(f.notifications_before_cut, fault::max_stream_notifications);
+        const std::size_t total = before + std::min(f.notifications_after_cut, fault::max_stream_notifications);
+        stream.events.reserve(total + 2);
+        stream.events.push_back(stored_event{next_event_id++, {}});
+        for (std::size_t i = 1; i <= total; ++i) stream.events.push_back(stored_event{next_event_id++, stream_notification(i, total)});
+        stream.events.push_back(stored_event{next_event_id++, r.body});
+        std::string out;
+        for (std::size_t i = 0; i <= before; ++i) append_stored_event(out, stream, stream.events[i]);
+        if (r.jsonrpc_answer && session_id && !options.sessionless && options.max_resumable_streams > 0) {
+            std::lock_guard<std::mutex> lock(mutex);
+            const auto it = sessions_.find(std::string(*session_id));
+            if (it != sessions_.end()) {
+                auto& streams = it->second.streams;
+                while (streams.size() >= options.max_resumable_streams) streams.pop_front();
+                streams.push_back(std::move(stream));
+            }
+        }
+        return out;
+    }
+
+    /// Answers a GET: a resumption when it carries `Last-Event-ID` and resumption is on, else 405.
+    resumption_answer handle_get(std::optional<std::string_view> session_id,
+                                 std::optional<std::string_view> protocol_version,
+                                 std::optional<std::string_view> last_event_id) {
+        resumption_answer a;
+        if (!last_event_id) {
+            a.refusal = method_not_allowed(false);
+            return a;
+        }
+        ++resumption_requests;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (!resumption_ || options.sessionless) {
+                a.refusal = method_not_allowed(false);
+                return a;
+            }
+        }
+        if (!session_id) {
+            a.refusal = missing_session_id();
+            return a;
+        }
+        if (!known(*session_id)) {
+            a.refusal = lost_session();
+            return a;
+        }
+        if (protocol_version && !flaky_supports_version(*protocol_version)) {
+            a.refusal = transport_error(400, -32000,
+                                        "Bad Request: Unsupported protocol version: " + printable_ascii(*protocol_version));
+            return a;
+        }
+        if (const auto wanted = parse_event_id(*last_event_id)) {
+            std::lock_guard<std::mutex> lock(mutex);
+            const auto it = sessions_.find(std::string(*session_id));
+            if (it != sessions_.end()) {  // else ended meanwhile: its streams went with it
+                for (stored_stream& stream : it->second.streams) {
+                    auto& events = stream.events;
+                    const auto at = std::find_if(events.begin(), events.end(),
+                                                 [&](const stored_event& e) { return e.id == *wanted; });
+                    if (at == events.end()) continue;
+                    const auto from = static_cast<std::size_t>(at - events.begin()) + 1;
+                    std::size_t to = events.size();
+                    a.cut = stream.cuts_left > 0 && from < to;
+                    if (a.cut) --to;  // the response stays behind
+                    for (std::size_t i = from; i < to; ++i) append_stored_event(a.events, stream, events[i]);
+                    if (a.cut) {
+                        // A fresh priming event just before the response: resuming from it
+                        // brings the response.
+                        --stream.cuts_left;
+                        const stored_event fresh{next_event_id++, {}};
+                        append_stored_event(a.events, stream, fresh);
+                        events.insert(events.begin() + static_cast<std::ptrdiff_t>(to), fresh);
+                    }
+                    ++resumptions;
+                    return a;
+                }
+            }
+        }
+        // Not 404: on the MCP endpoint that means "session not found", and the session is fine.
+        a.refusal = transport_error(400, -32000, "Bad Request: Unknown Last-Event-ID");
+        return a;
+    }
+
     reply handle_delete(std::optional<std::string_view> session_id) {
         if (!session_id) return missing_session_id();
         {
@@ -701,7 +910,7 @@ private:
             do {
                 id = new_session_id();
             } while (sessions_.find(id) != sessions_.end());
-            sessions_.emplace(id, version);
+            sessions_.emplace(id, session_state{version, {}});
             sessions_alive = sessions_.size();
         }
         ++initializes;
@@ -765,10 +974,16 @@ private:
         return rpc_error(m.id_raw, -32602, "Unknown tool: " + m.tool);
     }
 
+    struct session_state {
+        std::string protocol_version;
+        std::deque<stored_stream> streams;  // at most options.max_resumable_streams, oldest first
+    };
+
     response_mode mode_;
     lost_session_style style_;
+    bool resumption_;
     std::mt19937_64 random_;
-    std::unordered_map<std::string, std::string> sessions_;  // id -> negotiated protocol version
+    std::unordered_map<std::string, session_state> sessions_;
     std::unordered_map<std::string, std::uint64_t> counters_;
     std::deque<queued_fault> faults_;
 };
@@ -870,10 +1085,25 @@ private:
         if (target.substr(0, target.find('?')) != "/mcp") return send(plain_reply(404, "Not Found"));
         if (req.method() == http::verb::post) return on_post();
         if (req.method() == http::verb::delete_) return send(core_.handle_delete(header("Mcp-Session-Id")));
+        if (req.method() == http::verb::get) return on_get();
         // After a HEAD the client expects no body: close rather than leave it out of step.
-        reply r = plain_reply(405, "Method Not Allowed", req.method() == http::verb::head);
-        r.allow = "POST, DELETE";
-        send(std::move(r));
+        send(method_not_allowed(req.method() == http::verb::head));
+    }
+
+    void on_get() {
+        resumption_answer a =
+            core_.handle_get(header("Mcp-Session-Id"), header("MCP-Protocol-Version"), header("Last-Event-ID"));
+        if (a.refusal) return send(std::move(*a.refusal));
+        const bool keep = keep_alive_ && http11_ && !a.cut;
+        out_.clear();
+        append_sse_head(out_, http11_, keep || a.cut);  // a cut is not announced
+        if (http11_) {
+            if (!a.events.empty()) append_chunk(out_, a.events);  // an empty chunk would end the body
+            if (!a.cut) out_ += "0\r\n\r\n";
+        } else {
+            out_ += a.events;
+        }
+        write(a.cut ? then::close : keep ? then::read : then::linger);
     }
 
     void on_post() {
@@ -896,6 +1126,7 @@ private:
             return;
         case fault_kind::reset_after_execute:
         case fault_kind::cut_stream_after_event:
+        case fault_kind::cut_stream_after_priming:
         case fault_kind::answer_as: return execute();
         }
     }
@@ -905,6 +1136,9 @@ private:
                                     header("MCP-Protocol-Version"));
         if (fault_ && fault_->kind == fault_kind::reset_after_execute) return reset();
         if (fault_ && fault_->kind == fault_kind::cut_stream_after_event) return cut_stream();
+        if (fault_ && fault_->kind == fault_kind::cut_stream_after_priming) {
+            return cut_stream(core_.cut_stream(*fault_, r, header("Mcp-Session-Id")));
+        }
         send(std::move(r));
     }
 
@@ -954,12 +1188,17 @@ private:
     }
 
     void cut_stream() {
-        out_.clear();
-        append_sse_head(out_, http11_, true);
         std::string event;
         append_sse_event(event, core_.next_event_id++, flaky_cut_event_json);
-        if (http11_) append_chunk(out_, event);
-        else out_ += event;
+        cut_stream(event);
+    }
+
+    // Starts an event stream, sends `events` (not empty) and closes before its end.
+    void cut_stream(std::string_view events) {
+        out_.clear();
+        append_sse_head(out_, http11_, true);
+        if (http11_) append_chunk(out_, events);
+        else out_ += events;
         write(then::close);
     }
 
@@ -1036,14 +1275,32 @@ private:
 ///   `tools/call`: echo returns its text; count increments the counter `key` and returns its new
 ///   value as text; executions returns it. Other methods: JSON-RPC -32601 with 200.
 /// - malformed JSON: 400 with JSON-RPC -32700 (id null); not a JSON-RPC message: 400 -32600.
-/// DELETE with a live session id ends it (200); GET and other methods: 405. Request headers are
-/// bounded (431 beyond), bodies too (413 beyond); a request must arrive within `idle_timeout`.
+/// DELETE with a live session id ends it (200); GET without `Last-Event-ID` and other methods: 405.
+/// Request headers are bounded (431 beyond), bodies too (413 beyond); a request must arrive within
+/// `idle_timeout`.
+///
+/// Stream resumption (SEP-1699). A stream cut by `fault::cut_stream_after_priming` is kept, per
+/// session, as: a priming event (an id, `retry:`, empty data), the notifications before and after
+/// the cut, the response; each event has a server-wide unique numeric id (at most
+/// `max_resumable_streams` streams per session, oldest forgotten first; they end with the
+/// session). `GET /mcp` with `Last-Event-ID`, checked in this order:
+/// - resumption off (`set_resumption(false)`, or `sessionless`): 405, as a server without it;
+/// - no session id: 400 as for POST; unknown session: the `lost_session_style` answer; an
+///   unsupported `MCP-Protocol-Version`: 400;
+/// - an id of none of the session's kept streams: 400 application/json
+///   `{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: Unknown Last-Event-ID"},"id":null}`
+///   (not 404, which on the MCP endpoint means the session is gone);
+/// - else 200 `text/event-stream` replaying that stream's events after the id (the response
+///   among them), then the stream ends (chunked; keep-alive). Nothing is executed again. While
+///   the fault's `resumed_cuts` last, the replay stops before the response, adds a fresh priming
+///   event (placed just before the response) and closes the connection instead.
 ///
 /// Faults are queued with `inject` and consumed one application at a time by the next POSTed
 /// JSON-RPC message they match, checked in queue order, before session validation (a fault
 /// plays a proxy, a network or a crash, which do not look at sessions). A fault that executes
-/// (`reset_after_execute`, `cut_stream_after_event`, `delay`, `answer_as`) still applies the
-/// session rules: an expired session is not executed, but its answer is lost all the same.
+/// (`reset_after_execute`, `cut_stream_after_event`, `cut_stream_after_priming`, `delay`,
+/// `answer_as`) still applies the session rules: an expired session is not executed, but its
+/// answer is lost all the same (a cut stream of no live session is not kept for resumption).
 ///
 /// Threading: one I/O thread runs every connection (asynchronous Beast/Asio; a request is
 /// processed to completion before the next event, so handlers are short and never block). Every
@@ -1134,6 +1391,8 @@ public:
 
     void set_lost_session_style(lost_session_style style) { core_.set_style(style); }
     void set_response_mode(response_mode mode) { core_.set_mode(mode); }
+    /// Serve resumption GETs (true, the default) or refuse them with 405 (`flaky_server_options::resumption`).
+    void set_resumption(bool on) { core_.set_resumption(on); }
 
     /// Queues `f` for the next `times` POSTed messages that `match` accepts (default: any
     /// request but `initialize`).
@@ -1157,6 +1416,10 @@ public:
     std::uint64_t lost_session_answers() const noexcept { return core_.lost_session_answers; }
     /// Fault applications consumed.
     std::uint64_t faults_applied() const noexcept { return core_.faults_applied; }
+    /// GETs to `/mcp` with `Last-Event-ID`, whatever the answer (405 and errors included).
+    std::uint64_t resumption_requests() const noexcept { return core_.resumption_requests; }
+    /// Resumption GETs answered with a replay stream (cut ones included).
+    std::uint64_t resumptions() const noexcept { return core_.resumptions; }
     /// Connections accepted so far, and open now.
     std::uint64_t connections_accepted() const noexcept { return core_.connections_accepted; }
     std::size_t open_connections() const noexcept { return core_.open_connections; }
