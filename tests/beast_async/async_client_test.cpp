@@ -95,7 +95,8 @@ TEST_CASE("200 coroutines on one io_context hit an expired session: one initiali
     std::atomic<int> ok{0}, done{0};
     storm(client, ioc.get_executor(), 200, ok, done);
     std::thread runner([&] { ioc.run(); });
-    const bool gathered = eventually([&] { return t.at_gate() == 1 && client.reconnector().waiters() == 199; });
+    // The flight runs on its own; every call, the one that started it included, waits for it.
+    const bool gathered = eventually([&] { return t.at_gate() == 1 && client.reconnector().waiters() == 200; });
     t.release_reconnects();
     runner.join();
     REQUIRE(gathered);
@@ -151,13 +152,15 @@ TEST_CASE("a cancelled call leaves the session usable for others", "[async][canc
     std::atomic<int> ok{0}, done{0};
     storm(client, ioc.get_executor(), 10, ok, done);
     std::thread runner([&] { ioc.run(); });
-    const bool gathered = eventually([&] { return t.at_gate() == 1 && client.reconnector().waiters() == 9; });
-    client.cancel();  // every call in progress ends; the flight goes on
-    const bool all_done_but_leader = eventually([&] { return done.load() == 9; });
-    t.release_reconnects();
+    const bool gathered = eventually([&] { return t.at_gate() == 1 && client.reconnector().waiters() == 10; });
+    client.cancel();  // every call in progress ends, the one that started the flight included
+    const bool all_done = eventually([&] { return done.load() == 10; });
+    const bool still_flying = client.reconnector().in_flight();
+    t.release_reconnects();  // the flight goes on without them
     runner.join();
     REQUIRE(gathered);
-    REQUIRE(all_done_but_leader);
+    REQUIRE(all_done);
+    CHECK(still_flying);
     CHECK(ok.load() == 0);
     CHECK(t.inner().reconnects() == 1);
     // a new call finds the new session: no second initialize
@@ -227,3 +230,92 @@ TEST_CASE("async replay safety: a non-idempotent call with unknown delivery is n
     CHECK(*code == errc::not_replayable);
     CHECK(client.transport().inner().executions("transfer") == 1);
 }
+
+#if MCP_RECOVERY_BEAST_HAS_CANCELLATION_SLOTS
+// Per-operation cancellation (Boost >= 1.80): a terminal cancellation of one call's slot ends that
+// call only; the flight it waited for goes on for the others.
+
+namespace {
+
+struct slot_call {
+    net::cancellation_signal signal;
+    std::optional<std::error_code> code;  // the call's error ({} for success)
+    bool threw = false;                   // ended by system_error(operation_aborted)
+};
+
+// Runs client.call(request) with throw_if_cancelled as given, bound to `c.signal`.
+template <class Client>
+void spawn_with_slot(Client& client, net::any_io_executor ex, slot_call& c, bool throw_if_cancelled) {
+    net::co_spawn(
+        ex,
+        [&client, &c, throw_if_cancelled]() -> net::awaitable<void> {
+            co_await net::this_coro::throw_if_cancelled(throw_if_cancelled);
+            auto r = co_await client.call(list_tools);
+            c.code = r ? std::error_code{} : r.error().code;
+        },
+        net::bind_cancellation_slot(c.signal.slot(), [&c](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const boost::system::system_error& se) {
+                c.threw = se.code() == net::error::operation_aborted;
+            }
+        }));
+}
+
+}  // namespace
+
+TEST_CASE("a cancellation slot ends one waiting call; the flight goes on for the others", "[async][cancel][slot]") {
+    const bool throw_if_cancelled = GENERATE(false, true);
+    CAPTURE(throw_if_cancelled);
+    net::io_context ioc;
+    client_type<> client(ioc.get_executor(), std::in_place, ioc.get_executor());
+    auto& t = client.transport();
+    t.inner().expire_session();
+    t.hold_reconnects();
+    std::vector<slot_call> calls(8);
+    for (auto& c : calls) spawn_with_slot(client, ioc.get_executor(), c, throw_if_cancelled);
+    std::thread runner([&] { ioc.run(); });
+    const bool gathered = eventually([&] { return t.at_gate() == 1 && client.reconnector().waiters() == 8; });
+    // The first call started the flight; cancel it and one other, from the io thread.
+    net::post(ioc, [&] {
+        calls[0].signal.emit(net::cancellation_type::terminal);
+        calls[5].signal.emit(net::cancellation_type::terminal);
+    });
+    const bool two_left = eventually([&] { return client.reconnector().waiters() == 6; });
+    t.release_reconnects();
+    runner.join();
+    REQUIRE(gathered);
+    REQUIRE(two_left);
+    for (int i : {0, 5}) {
+        CAPTURE(i);
+        if (throw_if_cancelled) CHECK((calls[i].threw || calls[i].code == std::error_code(errc::cancelled)));
+        else CHECK(calls[i].code == std::error_code(errc::cancelled));
+    }
+    for (int i : {1, 2, 3, 4, 6, 7}) {
+        CAPTURE(i);
+        CHECK(calls[i].code == std::error_code{});
+    }
+    CHECK(t.inner().reconnects() == 1);
+    CHECK(t.inner().sends() == 8 + 6);  // the cancelled calls were not retried
+}
+
+TEST_CASE("a cancellation slot ends a call sleeping in a backoff at once; it is not retried", "[async][cancel][slot]") {
+    net::io_context ioc;
+    client_type<basic_exponential_backoff<>, limited_attempts> client(ioc.get_executor(), std::in_place,
+                                                                      ioc.get_executor());
+    client.backoff_policy() = basic_exponential_backoff<>(std::chrono::hours(1), 2.0, std::chrono::hours(2), jitter::none);
+    client.retry_policy() = limited_attempts(5);
+    client.transport().inner().fail_next(mt::failures::server_error(503));
+    slot_call c;
+    spawn_with_slot(client, ioc.get_executor(), c, false);
+    std::thread runner([&] { ioc.run(); });
+    const bool sleeping = eventually([&] { return client.sleepers() == 1; });
+    net::post(ioc, [&] { c.signal.emit(net::cancellation_type::terminal); });
+    runner.join();  // an hour if the slot did not end the wait
+    REQUIRE(sleeping);
+    CHECK(c.code == std::error_code(errc::cancelled));
+    CHECK(client.sleepers() == 0);
+    CHECK(client.transport().inner().sends() == 1);
+}
+#endif

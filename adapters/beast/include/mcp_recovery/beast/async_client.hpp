@@ -23,8 +23,21 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <boost/version.hpp>
+
 #if defined(BOOST_ASIO_HAS_CO_AWAIT)
 #define MCP_RECOVERY_BEAST_HAS_ASYNC 1
+
+/// Asio per-operation cancellation reaching Beast's operations (Boost >= 1.80): a call is
+/// cancelled through the cancellation slot of the coroutine that awaits it, as well as by `cancel()`.
+#if BOOST_VERSION >= 108000
+#define MCP_RECOVERY_BEAST_HAS_CANCELLATION_SLOTS 1
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/cancellation_state.hpp>
+#else
+#define MCP_RECOVERY_BEAST_HAS_CANCELLATION_SLOTS 0
+#endif
 
 #include "mcp_recovery/classifier.hpp"
 #include "mcp_recovery/error.hpp"
@@ -154,82 +167,122 @@ public:
         for (auto& e : all) e->set();
     }
 
+    /// Whether a flight is under way (it may outlive the calls that wait for it).
+    bool in_flight() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return book_.in_flight;
+    }
+
     /// `cancelled()` is asked after every wake-up: true ends the wait with `errc::cancelled`.
+    ///
+    /// The flight itself runs as a coroutine of its own on the caller's executor, not as part of
+    /// the call that started it: that call waits for it like every other caller, so neither its
+    /// cancellation nor its deadline stops a reconnect the others need.
     template <class Transport, class Observer, class Hook, class Cancelled>
     net::awaitable<reconnect_outcome> reconnect(Transport& transport, std::uint64_t seen_generation,
-                                                time_point deadline, Observer& observer, Hook& on_reconnected,
+                                                time_point deadline, Observer& observer, Hook on_reconnected,
                                                 Cancelled cancelled) {
         const auto ex = co_await net::this_coro::executor;
         std::unique_lock<std::mutex> lock(mutex_);
         for (;;) {
             if (cancelled()) co_return call_error{make_error_code(errc::cancelled), std::nullopt, {}};
+            if (!book_.in_flight) {
+                if (book_.has_newer_session(transport.generation(), seen_generation)) co_return reconnect_outcome{};
+                time_point start_at;
+                if (auto refused = book_.refuse(clock_type::now(), deadline, start_at)) co_return *refused;
+                book_.in_flight = true;
+                // Spawned without the lock (a flight with nothing to wait for may finish at once);
+                // this caller then waits for it like any other, unless it has finished already.
+                lock.unlock();
+                net::co_spawn(ex, fly(transport, start_at, observer, on_reconnected), net::detached);
+                lock.lock();
+            }
             if (book_.in_flight) {
                 const std::uint64_t flight = book_.flights_finished;
                 auto event = std::make_shared<async_event>(ex);
                 waiters_.push_back(event);
                 lock.unlock();
-                co_await event->wait_until(deadline);
+                {
+                    // Deregisters even when the wait ends by an exception (a cancelled coroutine
+                    // under Asio's throw_if_cancelled).
+                    struct deregister {
+                        async_single_flight_reconnector& self;
+                        const std::shared_ptr<async_event>& event;
+                        ~deregister() {
+                            std::lock_guard<std::mutex> l(self.mutex_);
+                            auto& w = self.waiters_;
+                            w.erase(std::remove(w.begin(), w.end(), event), w.end());
+                        }
+                    } guard{*this, event};
+                    co_await event->wait_until(deadline);
+                }
                 lock.lock();
-                waiters_.erase(std::remove(waiters_.begin(), waiters_.end(), event), waiters_.end());
                 if (book_.flights_finished == flight) {
                     if (cancelled()) co_return call_error{make_error_code(errc::cancelled), std::nullopt, {}};
                     if (clock_type::now() >= deadline)
                         co_return call_error{make_error_code(errc::deadline_exceeded), std::nullopt, {}};
                     continue;  // woken for someone else's cancel: wait again
                 }
-                if (book_.has_newer_session(transport.generation(), seen_generation)) co_return reconnect_outcome{};
-                if (book_.last_flight_error) co_return *book_.last_flight_error;
-                continue;
             }
+            // A flight finished since this caller asked.
             if (book_.has_newer_session(transport.generation(), seen_generation)) co_return reconnect_outcome{};
-            time_point start_at;
-            if (auto refused = book_.refuse(clock_type::now(), deadline, start_at)) co_return *refused;
-
-            // Lead the flight.
-            book_.in_flight = true;
-            const std::uint64_t from = transport.generation();
-            lock.unlock();
-            observer.on_reconnect_start(from);
-            const time_point began = clock_type::now();
-            std::optional<failure> flight_failure;
-            bool hook_failed = false;
-            bool threw = false;
-            std::exception_ptr error;
-            try {
-                if (start_at > began) {
-                    net::steady_timer wait(ex, start_at);
-                    boost::system::error_code ec;
-                    co_await wait.async_wait(net::redirect_error(net::use_awaitable, ec));
-                }
-                outcome<void> r = co_await transport.async_reconnect();
-                if (r) {
-                    outcome<void> h = co_await on_reconnected(transport);
-                    if (!h) {
-                        flight_failure = std::move(h).error();
-                        hook_failed = true;
-                    }
-                } else {
-                    flight_failure = std::move(r).error();
-                }
-            } catch (...) {
-                threw = true;
-                error = std::current_exception();
-            }
-            lock.lock();
-            reconnect_outcome result =
-                book_.finish(std::move(flight_failure), hook_failed, threw, clock_type::now(), transport.generation());
-            std::vector<std::shared_ptr<async_event>> to_wake;
-            to_wake.swap(waiters_);
-            const std::uint64_t to = transport.generation();
-            lock.unlock();
-            for (auto& e : to_wake) e->set();
-            if (error) std::rethrow_exception(error);
-            observer.on_reconnect_done(to, result ? std::error_code{} : result.error().code, clock_type::now() - began);
-            co_return result;
+            // The flight this caller waited for failed: share its result instead of flying again.
+            if (book_.last_flight_error) co_return *book_.last_flight_error;
         }
     }
 
 private:
+    // One flight: the backoff wait of failed flights, the reconnect, the hook; then every waiter
+    // is woken. An exception from the transport or the hook fails the flight with its message.
+    template <class Transport, class Observer, class Hook>
+    net::awaitable<void> fly(Transport& transport, time_point start_at, Observer& observer, Hook on_reconnected) {
+        const std::uint64_t from = transport.generation();
+        observer.on_reconnect_start(from);
+        const time_point began = clock_type::now();
+        std::optional<failure> flight_failure;
+        bool hook_failed = false;
+        try {
+            if (start_at > began) {
+                net::steady_timer wait(co_await net::this_coro::executor, start_at);
+                boost::system::error_code ec;
+                co_await wait.async_wait(net::redirect_error(net::use_awaitable, ec));
+            }
+            outcome<void> r = co_await transport.async_reconnect();
+            if (r) {
+                outcome<void> h = co_await on_reconnected(transport);
+                if (!h) {
+                    flight_failure = std::move(h).error();
+                    hook_failed = true;
+                }
+            } else {
+                flight_failure = std::move(r).error();
+            }
+        } catch (const std::exception& e) {
+            flight_failure = thrown(e.what());
+        } catch (...) {
+            flight_failure = thrown("an exception that is not a std::exception");
+        }
+        std::vector<std::shared_ptr<async_event>> to_wake;
+        reconnect_outcome result;
+        std::uint64_t to = 0;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            result = book_.finish(std::move(flight_failure), hook_failed, false, clock_type::now(),
+                                  transport.generation());
+            to_wake.swap(waiters_);
+            to = transport.generation();
+        }
+        for (auto& e : to_wake) e->set();
+        observer.on_reconnect_done(to, result ? std::error_code{} : result.error().code, clock_type::now() - began);
+    }
+
+    static failure thrown(const char* what) {
+        failure f;
+        f.message = std::string("the reconnect threw: ") + what;
+        f.delivered = delivery::unknown;
+        return f;
+    }
+
     mutable std::mutex mutex_;
     ::mcp_recovery::detail::flight_book<Backoff> book_;
     std::vector<std::shared_ptr<async_event>> waiters_;
@@ -240,10 +293,20 @@ private:
 /// awaitable. Same decisions as `recovering_client` (`recovery_plan`); waits are Asio timers,
 /// the single flight is `async_single_flight_reconnector`.
 ///
-/// `cancel()` ends every call in progress with `errc::cancelled` at its next step (waits for a
-/// reconnect or a backoff end at once; a request already on the wire completes first). A
-/// cancelled call is never retried, and a flight it was waiting for goes on for the others.
-/// Thread-safe: calls may run on a multi-threaded io_context.
+/// Cancellation, two ways; a cancelled call is never retried, and a reconnect it was waiting for
+/// goes on for the others (flights run on their own, see `async_single_flight_reconnector`):
+/// - `cancel()` ends every call in progress with `errc::cancelled` at its next step (waits for a
+///   reconnect or a backoff end at once; a request already on the wire completes first);
+/// - per operation (Boost >= 1.80, `MCP_RECOVERY_BEAST_HAS_CANCELLATION_SLOTS`): a terminal
+///   cancellation of the coroutine awaiting `call` (or of `async_call`'s completion token, e.g.
+///   bound with `bind_cancellation_slot`) ends that call only: the wait or the I/O step in progress
+///   stops at once. As with any Asio operation, under the default `this_coro::throw_if_cancelled`
+///   the cancelled coroutine may see `system_error(operation_aborted)` at its next `co_await`;
+///   with `throw_if_cancelled(false)` the call returns `errc::cancelled`.
+///
+/// Thread-safe: calls may run on a multi-threaded io_context. The client must outlive its calls
+/// and the reconnect they started (`reconnector().in_flight()`): destroy it after its io_context
+/// ran out of work or was stopped.
 template <class Transport, class Classifier = default_classifier, class RetryPolicy = retry_once,
           class Backoff = no_backoff, class Reconnector = async_single_flight_reconnector<>,
           class Observer = null_observer>
@@ -269,8 +332,10 @@ public:
         const std::uint64_t generation = transport_.generation();
         outcome<response_type> first = co_await transport_.async_send(request, time_point::max());
         if (first) co_return std::move(*first);
-        co_return co_await recover(request, call_options{}, time_point::max(), generation, std::move(first).error(),
-                                   epoch);
+        // No temporaries of class type in a co_await expression: g++ 12 destroys some twice.
+        const call_options defaults{};
+        failure last = std::move(first).error();
+        co_return co_await recover(request, defaults, time_point::max(), generation, std::move(last), epoch);
     }
 
     /// As `call(request)`, with per-call settings (deadline, idempotency).
@@ -280,7 +345,8 @@ public:
         std::uint64_t generation = transport_.generation();
         outcome<response_type> first = co_await transport_.async_send(request, deadline);
         if (first) co_return std::move(*first);
-        co_return co_await recover(request, options, deadline, generation, std::move(first).error(), epoch);
+        failure last = std::move(first).error();
+        co_return co_await recover(request, options, deadline, generation, std::move(last), epoch);
     }
 
     /// One call with recovery, completing through `token` with `(std::exception_ptr, result_type)`.
@@ -330,20 +396,25 @@ private:
         return ::mcp_recovery::detail::give_up<response_type>(observer_, std::forward<Args>(args)...);
     }
 
-    // Sleeps until `until`, or until cancel(); true when the sleep ran to its end.
-    net::awaitable<bool> sleep_until(time_point until, std::uint64_t epoch) {
+    // Sleeps until `until`, or until cancel() or a cancellation of the awaiting coroutine (the
+    // caller checks which).
+    net::awaitable<void> sleep_until(time_point until, std::uint64_t epoch) {
         auto event = std::make_shared<async_event>(co_await net::this_coro::executor);
         {
             std::lock_guard<std::mutex> lock(sleepers_mutex_);
             sleepers_.push_back(event);
         }
+        struct deregister {
+            async_recovering_client& self;
+            const std::shared_ptr<async_event>& event;
+            ~deregister() {
+                std::lock_guard<std::mutex> lock(self.sleepers_mutex_);
+                auto& s = self.sleepers_;
+                s.erase(std::remove(s.begin(), s.end(), event), s.end());
+            }
+        } guard{*this, event};
         if (cancel_epoch_.load() != epoch) event->set();
-        const bool woken = co_await event->wait_until(until);
-        {
-            std::lock_guard<std::mutex> lock(sleepers_mutex_);
-            sleepers_.erase(std::remove(sleepers_.begin(), sleepers_.end(), event), sleepers_.end());
-        }
-        co_return !woken;
+        co_await event->wait_until(until);
     }
 
     net::awaitable<result_type> recover(const request_type& request, const call_options& options, time_point deadline,
@@ -352,7 +423,16 @@ private:
             classifier_, retry_, backoff_, observer_, options_,
             resolve_idempotency(options.idempotency, method_of(request), options.annotations),
             detail::has_async_refresh_auth<Transport>::value, clock_type::now(), deadline);
+#if MCP_RECOVERY_BEAST_HAS_CANCELLATION_SLOTS
+        // Cancellation through the awaiting coroutine's slot (asked only once the first attempt
+        // failed: the success path does not pay for it).
+        const net::cancellation_state slot = co_await net::this_coro::cancellation_state;
+        auto cancelled = [this, epoch, slot] {
+            return cancel_epoch_.load() != epoch || slot.cancelled() != net::cancellation_type::none;
+        };
+#else
         auto cancelled = [this, epoch] { return cancel_epoch_.load() != epoch; };
+#endif
 
         for (int attempt = 1;; ++attempt) {
             if (cancelled()) co_return give_up(errc::cancelled, std::move(last));
@@ -370,8 +450,7 @@ private:
                 break;
             }
             case recovery_step::action::wait:
-                if (step.wait > duration::zero() && !co_await sleep_until(step.until, epoch))
-                    co_return give_up(errc::cancelled, std::move(last));
+                if (step.wait > duration::zero()) co_await sleep_until(step.until, epoch);
                 break;
             case recovery_step::action::refresh_auth:
                 if constexpr (detail::has_async_refresh_auth<Transport>::value) {

@@ -7,129 +7,16 @@
 #include <utility>
 
 #include "mcp_recovery/beast/detail/connection.hpp"
-#include "mcp_recovery/beast/json_envelope.hpp"
-#include "mcp_recovery/beast/json_lookup.hpp"
-#include "mcp_recovery/beast/sse.hpp"
-#include "mcp_recovery/beast/url.hpp"
-#include "mcp_recovery/error.hpp"
-#include "mcp_recovery/failure.hpp"
-#include "mcp_recovery/outcome.hpp"
+#include "mcp_recovery/beast/detail/transport_base.hpp"
 
-#include <boost/beast/http.hpp>
-
-#include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
-#include <vector>
 
 namespace mcp_recovery::beast {
-
-namespace bhttp = boost::beast::http;
-
-/// A JSON-RPC request to send: the method and its `params` as JSON text (an object, or empty for
-/// none). The transport adds `jsonrpc` and the `id`, which it assigns itself (a replay gets a new one).
-struct request {
-    std::string method;
-    std::string params;
-};
-
-/// The server's JSON-RPC response to one request: the message text and its envelope fields.
-///
-/// A JSON-RPC error response is a response, not a failure: check `is_error()`.
-struct response {
-    std::string message;  ///< The whole JSON-RPC response object as the server sent it.
-    envelope fields;      ///< id, error code and message, result.protocolVersion, ...
-
-    bool is_error() const noexcept { return fields.has_error; }
-    /// The raw JSON text of `result` (empty when the response is an error).
-    std::string_view result() const {
-        auto r = find_member(message, "result");
-        return r ? *r : std::string_view{};
-    }
-};
-
-/// Protocol revisions this transport speaks (Streamable HTTP), newest last.
-inline const std::vector<std::string>& supported_protocol_versions() {
-    static const std::vector<std::string> versions{"2025-03-26", "2025-06-18", "2025-11-25"};
-    return versions;
-}
-
-/// Whether a protocol revision has sessions. Revision 2026-07-28 removed them together with the
-/// `initialize` handshake and stream resumption: a lost response is re-issued as a new request
-/// (when replay-safe), never recovered by re-initializing. Revisions compare as ISO dates.
-inline bool revision_has_sessions(std::string_view revision) noexcept { return revision < "2026-07-28"; }
-
-/// Settings of `streamable_http_transport`. Every limit bounds memory or time, whatever the
-/// server does.
-struct transport_options {
-    std::string url;  ///< `http://host:port/path` or `https://...` (https needs MCP_RECOVERY_BEAST_TLS).
-
-    // initialize parameters (sent again, identical, on every reconnect)
-    std::string client_name = "mcp-recovery";
-    std::string client_version = "0.1.0";
-    std::string capabilities = "{}";              ///< JSON object.
-    /// Requested; the server may answer another supported one. "2026-07-28" (or later) selects
-    /// the sessionless revision: no initialize, no session id, `reconnect()` only renews connections.
-    std::string protocol_version = "2025-06-18";
-
-    // time
-    duration connect_timeout = std::chrono::seconds(10);  ///< resolve + connect + TLS handshake
-    duration write_timeout = std::chrono::seconds(10);
-    duration read_timeout = std::chrono::seconds(60);  ///< until the headers, and between two reads of a body or stream
-    duration max_idle = std::chrono::seconds(4);       ///< pooled connections idle longer are not reused
-
-    // stream resumption (SEP-1699): when the event stream answering a request ends or breaks
-    // (EOF, reset; not a timeout) before the response, after at least one event with an `id:`,
-    // the transport waits, then GETs the endpoint with `Last-Event-ID` to receive the rest.
-    // Only for revisions with sessions (not 2026-07-28), and never past the call's deadline.
-    /// Resumption GETs per request; 0 disables resumption.
-    std::size_t max_resume_attempts = 2;
-    /// Wait before a resumption GET when the stream gave no `retry:` (a `retry:` value is waited exactly).
-    duration resume_delay = std::chrono::seconds(1);
-    /// Longest wait before a resumption GET: a larger `retry:` from the server is cut to this.
-    duration max_resume_delay = std::chrono::seconds(30);
-
-    // size
-    std::size_t max_header_size = 16 * 1024;
-    std::size_t max_body_size = 8 * 1024 * 1024;    ///< JSON body
-    std::size_t max_error_body_size = 64 * 1024;     ///< body of an HTTP error status
-    std::size_t max_event_size = 8 * 1024 * 1024;   ///< one SSE event
-    std::size_t max_stream_size = 64 * 1024 * 1024;  ///< one SSE response stream in total
-    std::size_t max_session_id_size = 1024;
-    std::size_t max_idle_connections = 16;
-
-    // TLS (https): verification of the certificate and of the host name is on by default.
-    bool tls_verify = true;
-    std::string tls_ca_file;  ///< Extra CA bundle (PEM); the system's default paths are always used.
-
-    /// Server notifications and requests that arrive on a response stream, as JSON text.
-    /// Called on the sending thread; must not call back into the transport.
-    std::function<void(std::string_view message)> on_message;
-    /// Bearer token provider: called on connect and by `refresh_auth()` (after a 401). Empty: no
-    /// Authorization header. Return an error failure when no token can be had.
-    std::function<outcome<std::string>()> token_provider;
-    /// Extra headers on every request (e.g. an API key). Names and values are validated.
-    std::vector<std::pair<std::string, std::string>> headers;
-};
-
-/// Whether a session id is acceptable: 1 to `max` characters, each visible ASCII (0x21-0x7E).
-/// Anything else could inject headers or break the request line, so it is refused.
-inline bool valid_session_id(std::string_view id, std::size_t max) noexcept {
-    if (id.empty() || id.size() > max) return false;
-    return std::all_of(id.begin(), id.end(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return u >= 0x21 && u <= 0x7e;
-    });
-}
 
 /// MCP Streamable-HTTP transport over Boost.Beast, synchronous: models the Transport concept of
 /// mcp-recovery (`send`, `reconnect`, `generation`, `terminate`, `refresh_auth`).
@@ -145,43 +32,20 @@ inline bool valid_session_id(std::string_view id, std::size_t max) noexcept {
 /// stream after the request was written = `unknown`. An event stream that ends or breaks before the
 /// response is first resumed (GET with `Last-Event-ID`, see `transport_options::max_resume_attempts`)
 /// when it carried an event id; only if that does not bring the response is it such a failure.
+///
+/// `basic_async_streamable_http_transport` (async_streamable_http_transport.hpp) is the same
+/// transport for coroutines.
 template <class JsonPolicy = builtin_json>
-class basic_streamable_http_transport {
-    static_assert(is_json_policy_v<JsonPolicy>, "JsonPolicy type requirements not met (see json_envelope.hpp)");
+class basic_streamable_http_transport : public detail::transport_base<JsonPolicy> {
+    using base = detail::transport_base<JsonPolicy>;
+    using typename base::exchange_result;
+    using typename base::session;
 
 public:
-    using request_type = request;
-    using response_type = response;
-
     /// Validates the options; throws `std::invalid_argument` for a bad URL or header.
-    explicit basic_streamable_http_transport(transport_options options) : options_(std::move(options)) {
-        std::string why;
-        auto url = parse_url(options_.url, why);
-        if (!url) throw std::invalid_argument("mcp_recovery::beast: bad URL '" + options_.url + "': " + why);
-        url_ = std::move(*url);
-#if defined(MCP_RECOVERY_BEAST_TLS)
-        if (url_.tls) {
-            tls_ = std::make_unique<boost::asio::ssl::context>(boost::asio::ssl::context::tls_client);
-            tls_->set_default_verify_paths();
-            if (!options_.tls_ca_file.empty()) tls_->load_verify_file(options_.tls_ca_file);
-            tls_->set_verify_mode(options_.tls_verify ? boost::asio::ssl::verify_peer : boost::asio::ssl::verify_none);
-        }
-#else
-        if (url_.tls)
-            throw std::invalid_argument(
-                "mcp_recovery::beast: https needs TLS support: define MCP_RECOVERY_BEAST_TLS and link OpenSSL "
-                "(CMake target mcp_recovery::beast_tls)");
-#endif
-        for (const auto& [name, value] : options_.headers) {
-            if (!valid_header_name(name) || !valid_header_value(value))
-                throw std::invalid_argument("mcp_recovery::beast: invalid extra header '" + name + "'");
-        }
-    }
+    explicit basic_streamable_http_transport(transport_options options) : base(std::move(options)) {}
 
-    basic_streamable_http_transport(const basic_streamable_http_transport&) = delete;
-    basic_streamable_http_transport& operator=(const basic_streamable_http_transport&) = delete;
-
-    ~basic_streamable_http_transport() { drop_pool(); }
+    ~basic_streamable_http_transport() { pool_.drop(); }
 
     /// Opens the first session: `initialize`, then `notifications/initialized`.
     outcome<void> connect() { return reconnect(); }
@@ -190,21 +54,15 @@ public:
     outcome<response> send(const request& r) { return send(r, time_point::max()); }
 
     outcome<response> send(const request& r, time_point deadline) {
-        const session s = snapshot();
-        if (!s.open) {
-            failure f;
-            f.transport_error = make_error_code(transport_errc::not_connected);
-            f.delivered = delivery::not_sent;
-            return f;
-        }
-        const std::int64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
-        return exchange(r.method, r.params, id, s, deadline);
+        const session s = this->snapshot();
+        if (!s.open) return base::not_connected();
+        return exchange(r.method, r.params, this->next_request_id(), s, deadline);
     }
 
     /// Sends a notification (no response expected; the server answers 202).
     outcome<void> notify(std::string_view method, std::string_view params = {},
                          time_point deadline = time_point::max()) {
-        return post_notification(method, params, snapshot(), deadline);
+        return post_notification(method, params, this->snapshot(), deadline);
     }
 
     /// Drops the session and opens a new one with the same `initialize` parameters; bumps the
@@ -214,281 +72,51 @@ public:
         // it meets the server's lost-session answer and waits for this reconnect, while a send
         // without any id would get a 400 that is not recognisable as a lost session.
         std::lock_guard<std::mutex> serial(reconnect_mutex_);
-        if (!revision_has_sessions(options_.protocol_version)) {
+        if (!revision_has_sessions(this->options_.protocol_version)) {
             // Nothing to negotiate and no session to open: start over with fresh connections.
-            drop_pool();
-            std::lock_guard<std::mutex> lock(state_mutex_);
-            session_id_.clear();
-            protocol_version_ = options_.protocol_version;
-            open_ = true;
-            generation_.fetch_add(1, std::memory_order_acq_rel);
+            pool_.drop();
+            this->install_sessionless();
             return {};
         }
-        if (options_.token_provider && token_empty()) {
-            outcome<void> t = refresh_auth();
+        if (this->needs_token()) {
+            outcome<void> t = this->refresh_auth();
             if (!t) return t;
         }
-        session init;  // no session id, no protocol header
-        std::string params = R"({"protocolVersion":)";
-        append_json_string(params, options_.protocol_version);
-        params += R"(,"capabilities":)";
-        params += options_.capabilities.empty() ? "{}" : options_.capabilities;
-        params += R"(,"clientInfo":{"name":)";
-        append_json_string(params, options_.client_name);
-        params += R"(,"version":)";
-        append_json_string(params, options_.client_version);
-        params += "}}";
-
-        std::string new_session_id;
-        const std::int64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
-        outcome<response> r = exchange("initialize", params, id, init, time_point::max(), &new_session_id);
-        if (!r) return std::move(r).error();
-        if (r->is_error()) {
-            failure f;
-            f.http_status = 200;
-            f.jsonrpc_code = r->fields.error_code;
-            f.message = r->fields.error_message.value_or("initialize failed");
-            f.delivered = delivery::rejected;
-            return f;
-        }
-        const std::string version = r->fields.protocol_version.value_or("");
-        const auto& supported = supported_protocol_versions();
-        if (std::find(supported.begin(), supported.end(), version) == supported.end()) {
-            failure f;
-            f.http_status = 200;
-            f.transport_error = make_error_code(transport_errc::unsupported_protocol_version);
-            f.message = "server negotiated protocol version '" + version + "'";
-            f.delivered = delivery::rejected;
-            return f;
-        }
-        session s;
-        s.id = new_session_id;
-        s.protocol_version = version;
-        s.open = true;
-        outcome<void> n = post_notification("notifications/initialized", {}, s, time_point::max());
+        std::string session_id;
+        outcome<response> r = exchange("initialize", this->initialize_params(), this->next_request_id(), session{},
+                                       time_point::max(), &session_id);
+        outcome<session> s = this->accept_initialize(std::move(r), std::move(session_id));
+        if (!s) return std::move(s).error();
+        outcome<void> n = post_notification("notifications/initialized", {}, *s, time_point::max());
         if (!n) return n;
-        {
-            std::lock_guard<std::mutex> lock(state_mutex_);
-            session_id_ = std::move(s.id);
-            protocol_version_ = version;
-            open_ = true;
-            generation_.fetch_add(1, std::memory_order_acq_rel);
-        }
+        this->install(std::move(*s));
         return {};
     }
 
     /// Ends the session: DELETE with the session id (a 405 from the server is fine). Afterwards the
     /// transport has no session until the next reconnect.
     outcome<void> terminate() {
-        const session s = snapshot();
+        const session s = this->snapshot();
         if (s.id.empty()) return {};
-        bhttp::request<bhttp::string_body> req{bhttp::verb::delete_, url_.target, 11};
-        common_headers(req, s);
-        exchange_result x = round_trip(req, time_point::max(), options_.max_error_body_size);
-        if (!x.error && (x.status < 300 || x.status == 404 || x.status == 405)) {
-            std::lock_guard<std::mutex> lock(state_mutex_);
-            if (session_id_ == s.id) {
-                session_id_.clear();
-                open_ = false;  // sends fail with not_connected until the next reconnect
-            }
-            return {};
-        }
-        return to_failure(x, s);
+        auto req = this->make_delete(s);
+        exchange_result x = round_trip(req, time_point::max(), this->options_.max_error_body_size);
+        return this->conclude_terminate(x, s);
     }
-
-    /// Asks the token provider for a new token (after a 401). Without a provider: a failure.
-    outcome<void> refresh_auth() {
-        if (!options_.token_provider) {
-            failure f;
-            f.transport_error = std::make_error_code(std::errc::operation_not_supported);
-            f.message = "no token provider configured";
-            f.delivered = delivery::not_sent;
-            return f;
-        }
-        outcome<std::string> token = options_.token_provider();
-        if (!token) return std::move(token).error();
-        if (!valid_header_value(*token)) {
-            failure f;
-            f.transport_error = std::make_error_code(std::errc::invalid_argument);
-            f.message = "the token provider returned a token with characters not allowed in a header";
-            f.delivered = delivery::not_sent;
-            return f;
-        }
-        std::lock_guard<std::mutex> lock(state_mutex_);
-        token_ = std::move(*token);
-        return {};
-    }
-
-    std::uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
-
-    std::string session_id() const {
-        std::lock_guard<std::mutex> lock(state_mutex_);
-        return session_id_;
-    }
-    std::string protocol_version() const {
-        std::lock_guard<std::mutex> lock(state_mutex_);
-        return protocol_version_;
-    }
-
-    /// Uses `id` as the session id from now on (to resume a session, or to provoke a lost session
-    /// in a test). Refused (false) unless it is a valid session id.
-    bool adopt_session_id(std::string id) {
-        if (!valid_session_id(id, options_.max_session_id_size)) return false;
-        std::lock_guard<std::mutex> lock(state_mutex_);
-        session_id_ = std::move(id);
-        open_ = generation_.load() > 0;
-        return true;
-    }
-
-    const endpoint_url& url() const noexcept { return url_; }
-    const transport_options& options() const noexcept { return options_; }
-    /// Connections opened so far (for tests and benchmarks of keep-alive reuse).
-    std::size_t connections_opened() const noexcept { return opened_.load(); }
 
 private:
     using connection = detail::connection;
 
-    struct session {
-        std::string id;
-        std::string protocol_version;
-        std::uint64_t generation = 0;
-        bool open = false;  ///< initialized and not terminated
-    };
-
-    struct exchange_result {
-        std::error_code error;  ///< transport-level
-        bool written = false;   ///< whether any byte of the request left
-        int status = 0;
-        std::string content_type;
-        std::string body;  ///< JSON or error body (not for SSE, which is handled while reading)
-        std::optional<std::string> session_header;
-        std::optional<duration> retry_after;
-        bool www_authenticate = false;
-        bool is_event_stream = false;
-        /// The event stream ended or broke (EOF, reset) before the response: resumable if it had an
-        /// event id. Not set for a timeout, a malformed or an oversized stream.
-        bool stream_broken = false;
-    };
-
-    session snapshot() const {
-        std::lock_guard<std::mutex> lock(state_mutex_);
-        session s;
-        s.id = session_id_;
-        s.protocol_version = protocol_version_;
-        s.generation = generation_.load(std::memory_order_acquire);
-        s.open = open_;
-        return s;
-    }
-
-    bool token_empty() const {
-        std::lock_guard<std::mutex> lock(state_mutex_);
-        return token_.empty();
-    }
-
-    // A JsonPolicy need not be thread-safe (builtin_json remembers its last error): one per message.
-    static bool parse_json(std::string_view text, envelope& e, std::error_code& ec) {
-        JsonPolicy json{};
-        return static_cast<bool>(json.parse(text, e, ec));
-    }
-
-    static bool valid_header_name(std::string_view name) noexcept {
-        if (name.empty()) return false;
-        return std::all_of(name.begin(), name.end(), [](char c) {
-            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-        });
-    }
-    static bool valid_header_value(std::string_view value) noexcept {
-        return std::all_of(value.begin(), value.end(), [](char c) {
-            const auto u = static_cast<unsigned char>(c);
-            return u == '\t' || (u >= 0x20 && u != 0x7f);
-        });
-    }
-
-    template <class Request>
-    void common_headers(Request& req, const session& s) const {
-        req.set(bhttp::field::host, url_.host_header());
-        req.set(bhttp::field::user_agent, "mcp-recovery/0.1");
-        if (!s.id.empty()) req.set("Mcp-Session-Id", s.id);
-        if (!s.protocol_version.empty()) req.set("MCP-Protocol-Version", s.protocol_version);
-        {
-            std::lock_guard<std::mutex> lock(state_mutex_);
-            if (!token_.empty()) req.set(bhttp::field::authorization, "Bearer " + token_);
-        }
-        for (const auto& [name, value] : options_.headers) req.set(name, value);
-        req.keep_alive(true);
-    }
-
-    // ---- the round trip ----
-
-    // A JSON-RPC request (with `id`) or notification (without) as an HTTP POST.
-    bhttp::request<bhttp::string_body> make_post(const session& s, std::string_view method, std::string_view params,
-                                                 std::optional<std::int64_t> id) const {
-        bhttp::request<bhttp::string_body> req{bhttp::verb::post, url_.target, 11};
-        common_headers(req, s);
-        req.set(bhttp::field::content_type, "application/json");
-        req.set(bhttp::field::accept, "application/json, text/event-stream");
-        std::string& body = req.body();
-        body.reserve(64 + method.size() + params.size());
-        body += R"({"jsonrpc":"2.0",)";
-        if (id) {
-            body += R"("id":)";
-            body += std::to_string(*id);
-            body += ',';
-        }
-        body += R"("method":)";
-        append_json_string(body, method);
-        if (!params.empty()) {
-            body += R"(,"params":)";
-            body += params;
-        }
-        body += '}';
-        req.prepare_payload();
-        return req;
-    }
-
     outcome<response> exchange(std::string_view method, std::string_view params, std::int64_t id, const session& s,
                                time_point deadline, std::string* session_header_out = nullptr) {
-        auto req = make_post(s, method, params, id);
+        auto req = this->make_post(s, method, params, id);
         std::optional<response> answer;
-        sse_parser events(sse_limits{options_.max_event_size, options_.max_event_size});
-        exchange_result x = round_trip(req, deadline, options_.max_body_size, id, &answer, &events);
+        sse_parser events = this->new_event_parser();
+        exchange_result x = round_trip(req, deadline, this->options_.max_body_size, id, &answer, &events);
         if (session_header_out && x.session_header) *session_header_out = *x.session_header;
-        if (x.error || x.status < 200 || x.status >= 300) {
-            if (x.stream_broken) {
-                if (std::optional<response> resumed = resume(s, id, deadline, events)) return std::move(*resumed);
-            }
-            return to_failure(x, s);  // as if never resumed: the replay rules decide
+        if (x.stream_broken) {
+            if (std::optional<response> resumed = resume(s, id, deadline, events)) return std::move(*resumed);
         }
-        if (session_header_out && x.session_header && !valid_session_id(*x.session_header, options_.max_session_id_size)) {
-            failure f = to_failure(x, s);
-            f.transport_error = make_error_code(transport_errc::invalid_session_id);
-            f.message = "the server assigned a session id outside visible ASCII (0x21-0x7E) or too long";
-            f.delivered = delivery::rejected;
-            return f;
-        }
-        if (!x.is_event_stream) {
-            if (!starts_with_icase(x.content_type, "application/json")) {
-                failure f = to_failure(x, s);
-                f.transport_error = make_error_code(transport_errc::malformed_response);
-                f.message = x.status == 202 ? "the server accepted a request without answering it (202)"
-                                            : "unexpected content type '" + x.content_type + "'";
-                return f;
-            }
-            envelope e;
-            std::error_code ec;
-            if (!parse_json(x.body, e, ec) || !id_equals(e, id) || (!e.has_result && !e.has_error)) {
-                failure f = to_failure(x, s);
-                f.transport_error = make_error_code(transport_errc::malformed_response);
-                f.message = ec ? "invalid JSON in the response: " + ec.message()
-                               : std::string("the response is not the JSON-RPC response to this request");
-                return f;
-            }
-            return response{std::move(x.body), std::move(e)};
-        }
-        if (answer) return std::move(*answer);
-        failure f = to_failure(x, s);
-        f.transport_error = make_error_code(transport_errc::stream_ended);
-        return f;
+        return this->conclude_post(x, answer, id, s, session_header_out != nullptr);
     }
 
     // Stream resumption (SEP-1699): the event stream answering request `id` ended or broke before
@@ -497,40 +125,25 @@ private:
     // after that id on the new stream, read like the first one (`events` keeps the latest id).
     // Returns the response, or nothing when resumption is not possible or did not bring it.
     std::optional<response> resume(const session& s, std::int64_t id, time_point deadline, sse_parser& events) {
-        // Initialize has no negotiated revision yet; 2026-07-28 removed resumption.
-        if (s.protocol_version.empty() || !revision_has_sessions(s.protocol_version)) return std::nullopt;
-        for (std::size_t attempt = 0; attempt < options_.max_resume_attempts; ++attempt) {
-            if (events.last_event_id().empty()) return std::nullopt;
-            duration wait = options_.resume_delay;
-            if (events.retry()) wait = std::chrono::duration_cast<duration>(*events.retry());
-            wait = std::min(wait, options_.max_resume_delay);
-            if (deadline != time_point::max() && deadline - clock_type::now() <= wait) return std::nullopt;
-            std::this_thread::sleep_for(wait);
-
-            bhttp::request<bhttp::empty_body> req{bhttp::verb::get, url_.target, 11};
-            common_headers(req, s);
-            req.set(bhttp::field::accept, "text/event-stream");
-            req.set("Last-Event-ID", events.last_event_id());
+        for (std::size_t attempt = 0; attempt < this->options_.max_resume_attempts; ++attempt) {
+            const std::optional<duration> wait = this->resume_wait(s, events, deadline);
+            if (!wait) return std::nullopt;
+            std::this_thread::sleep_for(*wait);
+            auto req = this->make_resume_get(s, events.last_event_id());
             std::optional<response> answer;
-            exchange_result x = round_trip(req, deadline, options_.max_error_body_size, id, &answer, &events);
+            exchange_result x = round_trip(req, deadline, this->options_.max_error_body_size, id, &answer, &events);
             if (answer) return answer;
             if (!x.stream_broken) return std::nullopt;  // 405 or another status, no stream, timeout, ...
         }
         return std::nullopt;
     }
 
-    // Whether a read error ended the stream in a way that a resumption can repair (not a timeout).
-    static bool stream_break(std::error_code ec) noexcept {
-        return ec == transport_errc::stream_ended || ec == std::errc::connection_reset ||
-               ec == std::errc::connection_aborted || ec == std::errc::broken_pipe;
-    }
-
     outcome<void> post_notification(std::string_view method, std::string_view params, const session& s,
                                     time_point deadline) {
-        auto req = make_post(s, method, params, std::nullopt);
-        exchange_result x = round_trip(req, deadline, options_.max_error_body_size);
+        auto req = this->make_post(s, method, params, std::nullopt);
+        exchange_result x = round_trip(req, deadline, this->options_.max_error_body_size);
         if (!x.error && x.status >= 200 && x.status < 300) return {};
-        return to_failure(x, s);
+        return base::to_failure(x, s);
     }
 
     // Sends `req` and reads the answer. For a 2xx event stream (when `answer` and `events` are
@@ -538,25 +151,23 @@ private:
     template <class Request>
     exchange_result round_trip(Request& req, time_point deadline, std::size_t body_limit, std::int64_t id = 0,
                                std::optional<response>* answer = nullptr, sse_parser* events = nullptr) {
+        const transport_options& o = this->options_;
         exchange_result x;
         // A pooled connection the server closed in the meantime is replaced; a write that fails on
         // a reused connection reached a server that had already closed it, so it is safe to send
         // once more on a fresh connection.
         std::unique_ptr<connection> c;
         for (int attempt = 0; attempt < 2; ++attempt) {
-            c = acquire();
+            c = pool_.acquire(o.max_idle);
             if (!c) {
                 auto fresh = std::make_unique<connection>();
-                std::error_code ec = fresh->open(url_, tls_context(), options_.connect_timeout, deadline);
-                if (ec) {
-                    x.error = ec;
-                    return x;
-                }
-                opened_.fetch_add(1);
+                x.error = fresh->open(this->url_, this->tls_context(), o.connect_timeout, deadline);
+                if (x.error) return x;
+                this->opened_.fetch_add(1);
                 c = std::move(fresh);
             }
             bool written = false;
-            std::error_code ec = c->write(req, options_.write_timeout, deadline, written);
+            std::error_code ec = c->write(req, o.write_timeout, deadline, written);
             if (!ec) {
                 x.written = true;
                 break;
@@ -570,55 +181,40 @@ private:
             }
         }
 
-        bhttp::response_parser<bhttp::buffer_body> parser;
-        parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(options_.max_header_size, UINT32_MAX)));
-        parser.body_limit(std::uint64_t{options_.max_stream_size});
-        std::error_code ec = c->read_header(parser, options_.read_timeout, deadline);
-        if (ec) {
-            x.error = ec;
+        typename base::parser_type parser;
+        this->configure(parser);
+        x.error = c->read_header(parser, o.read_timeout, deadline);
+        if (x.error || !this->read_head(parser, x)) {
             c->close();
             return x;
         }
-        const auto& head = parser.get();
-        x.status = static_cast<int>(head.result_int());
-        x.content_type = std::string(head[bhttp::field::content_type]);
-        if (auto it = head.find("Mcp-Session-Id"); it != head.end()) x.session_header = std::string(it->value());
-        if (auto it = head.find(bhttp::field::retry_after); it != head.end()) x.retry_after = parse_retry_after(std::string_view(it->value().data(), it->value().size()));
-        x.www_authenticate = head.find(bhttp::field::www_authenticate) != head.end();
-        if (x.status >= 300 && x.status < 400) {
-            x.error = make_error_code(transport_errc::redirect_refused);
-            c->close();
-            return x;
-        }
-        const bool success = x.status >= 200 && x.status < 300;
-        x.is_event_stream =
-            success && starts_with_icase(x.content_type, "text/event-stream") && answer != nullptr && events != nullptr;
-        const std::size_t limit = success ? body_limit : options_.max_error_body_size;
-
+        x.is_event_stream = base::event_stream(x, answer != nullptr && events != nullptr);
+        char chunk[base::chunk_size];
         if (x.is_event_stream) {
-            x.error = read_event_stream(*c, parser, *events, id, *answer, deadline, x.stream_broken);
-            if (x.error) {
-                c->close();
-                return x;
+            typename base::event_reader reader{*this, *events, id, *answer};
+            std::error_code ec;
+            while (!parser.is_done() && !reader.done()) {
+                std::size_t got = 0;
+                ec = c->read_some(parser, chunk, sizeof chunk, got, o.read_timeout, deadline);
+                reader.feed(chunk, got);
+                if (ec) break;
             }
+            x.error = reader.finish(ec, x.stream_broken);
             // The rest of the stream is not needed; the connection cannot be reused mid-stream.
-            if (!parser.is_done()) c->close();
+            if (x.error || !parser.is_done()) c->close();
+            if (x.error) return x;
         } else {
-            char chunk[16 * 1024];
+            const bool success = x.status >= 200 && x.status < 300;
+            const std::size_t limit = success ? body_limit : o.max_error_body_size;
             while (!parser.is_done()) {
                 std::size_t got = 0;
-                ec = c->read_some(parser, chunk, sizeof chunk, got, options_.read_timeout, deadline);
-                if (x.body.size() + got > limit) {
-                    if (success) {
-                        x.error = make_error_code(transport_errc::response_too_large);
-                        c->close();
-                        return x;
-                    }
-                    x.body.append(chunk, limit - x.body.size());  // error bodies are only kept in part
+                std::error_code ec = c->read_some(parser, chunk, sizeof chunk, got, o.read_timeout, deadline);
+                const auto step = base::append_body(x, chunk, got, limit);
+                if (step != base::body_step::more) {
                     c->close();
+                    if (step == base::body_step::too_large) return x;
                     break;
                 }
-                x.body.append(chunk, got);
                 if (ec) {
                     x.error = ec;
                     c->close();
@@ -626,162 +222,12 @@ private:
                 }
             }
         }
-        if (c->is_open() && parser.is_done() && parser.get().keep_alive()) release(std::move(c));
+        if (c->is_open() && parser.is_done() && parser.get().keep_alive()) pool_.release(std::move(c), o.max_idle_connections);
         return x;
     }
 
-    // Reads an event stream (the answer to a POST, or a resumption GET) until the response with
-    // `id` arrives (into `answer`), handing other messages to `on_message`; `events` keeps the
-    // last event id and `retry:` across streams. Returns {} once the response arrived, else why
-    // the stream stopped; `broken` tells whether it ended or broke in a resumable way.
-    std::error_code read_event_stream(connection& c, bhttp::response_parser<bhttp::buffer_body>& parser,
-                                      sse_parser& events, std::int64_t id, std::optional<response>& answer,
-                                      time_point deadline, bool& broken) {
-        std::error_code stream_error;
-        // Returns false to stop at the response (or at a malformed message).
-        auto on_event = [&](sse_event& ev) -> bool {
-            if (ev.data.empty()) return true;  // e.g. a priming event that only carries an id
-            envelope e;
-            std::error_code jec;
-            if (!parse_json(ev.data, e, jec)) {
-                stream_error = make_error_code(transport_errc::malformed_response);
-                return false;
-            }
-            if (!e.method && id_equals(e, id) && (e.has_result || e.has_error)) {
-                answer = response{std::move(ev.data), std::move(e)};
-                return false;
-            }
-            if (options_.on_message) options_.on_message(ev.data);
-            return true;
-        };
-        char chunk[16 * 1024];
-        std::error_code ec;
-        while (!parser.is_done() && !answer && !stream_error) {
-            std::size_t got = 0;
-            ec = c.read_some(parser, chunk, sizeof chunk, got, options_.read_timeout, deadline);
-            if (got > 0) {
-                std::error_code sec;
-                events.feed(std::string_view(chunk, got), on_event, sec);
-                if (sec) stream_error = make_error_code(transport_errc::response_too_large);  // a limit
-            }
-            if (ec) break;
-        }
-        if (answer) return {};
-        std::error_code sec;
-        events.finish(sec);  // ready for a resumed stream; an event cut short is discarded
-        if (stream_error) return stream_error;
-        if (ec) {
-            broken = stream_break(ec);
-            return ec;
-        }
-        broken = true;  // the server ended the stream (gracefully, or cut in the middle of an event)
-        return make_error_code(transport_errc::stream_ended);
-    }
-
-    static failure to_failure(const exchange_result& x, const session& s) {
-        failure f;
-        f.had_session_id = !s.id.empty();
-        f.transport_error = x.error;
-        f.http_status = x.status;
-        f.retry_after = x.retry_after;
-        f.www_authenticate = x.www_authenticate;
-        if (!x.written) {
-            f.delivered = delivery::not_sent;
-        } else if (x.status >= 400 && !x.error) {
-            f.delivered = (x.status == 500 || x.status == 502 || x.status == 504) ? delivery::unknown : delivery::rejected;
-        } else if (x.status >= 300 && x.status < 400) {
-            f.delivered = delivery::rejected;
-        } else {
-            f.delivered = delivery::unknown;
-        }
-        if (x.status >= 400 && !x.body.empty()) {
-            envelope e;
-            std::error_code ec;
-            if (starts_with_icase(x.content_type, "application/json") && parse_json(x.body, e, ec) && e.has_error) {
-                f.jsonrpc_code = e.error_code;
-                if (e.error_message) f.message = *e.error_message;
-            } else {
-                f.message = std::string_view(x.body);
-            }
-        } else if (x.error) {
-            f.message = x.error.message();
-        }
-        return f;
-    }
-
-    static std::optional<duration> parse_retry_after(std::string_view v) {
-        // delta-seconds only; an HTTP-date is rare from MCP servers and is ignored (no hint).
-        while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-        while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-        if (v.empty() || v.size() > 9) return std::nullopt;
-        long long seconds = 0;
-        for (char c : v) {
-            if (c < '0' || c > '9') return std::nullopt;
-            seconds = seconds * 10 + (c - '0');
-        }
-        return std::chrono::seconds(seconds);
-    }
-
-    static bool starts_with_icase(std::string_view text, std::string_view prefix) noexcept {
-        if (text.size() < prefix.size()) return false;
-        for (std::size_t i = 0; i < prefix.size(); ++i) {
-            char a = text[i];
-            if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
-            if (a != prefix[i]) return false;
-        }
-        return true;
-    }
-
-    // ---- connection pool ----
-
-    std::unique_ptr<connection> acquire() {
-        std::lock_guard<std::mutex> lock(pool_mutex_);
-        while (!pool_.empty()) {
-            std::unique_ptr<connection> c = std::move(pool_.back());
-            pool_.pop_back();
-            if (clock_type::now() - c->idle_since > options_.max_idle || c->peer_closed()) {
-                c->close();
-                continue;
-            }
-            c->reused = true;
-            return c;
-        }
-        return nullptr;
-    }
-
-    void release(std::unique_ptr<connection> c) {
-        c->idle_since = clock_type::now();
-        std::lock_guard<std::mutex> lock(pool_mutex_);
-        if (pool_.size() < options_.max_idle_connections) pool_.push_back(std::move(c));
-        else c->close();
-    }
-
-    void drop_pool() {
-        std::lock_guard<std::mutex> lock(pool_mutex_);
-        for (auto& c : pool_) c->close();
-        pool_.clear();
-    }
-
-#if defined(MCP_RECOVERY_BEAST_TLS)
-    boost::asio::ssl::context* tls_context() { return tls_.get(); }
-    std::unique_ptr<boost::asio::ssl::context> tls_;
-#else
-    std::nullptr_t* tls_context() { return nullptr; }
-#endif
-
-    transport_options options_;
-    endpoint_url url_;
-    mutable std::mutex state_mutex_;
-    std::string session_id_;
-    std::string protocol_version_;
-    std::string token_;
-    bool open_ = false;
-    std::atomic<std::uint64_t> generation_{0};
-    std::atomic<std::int64_t> next_id_{1};
-    std::atomic<std::size_t> opened_{0};
     std::mutex reconnect_mutex_;
-    std::mutex pool_mutex_;
-    std::vector<std::unique_ptr<connection>> pool_;
+    detail::connection_pool<connection> pool_;
 };
 
 using streamable_http_transport = basic_streamable_http_transport<>;

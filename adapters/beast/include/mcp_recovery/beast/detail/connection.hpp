@@ -48,6 +48,7 @@ inline std::error_code portable(const boost::system::error_code& ec) {
     if (ec == boost::beast::error::timeout) return std::make_error_code(std::errc::timed_out);
     if (ec == net::error::eof || ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message)
         return make_error_code(transport_errc::stream_ended);
+    if (ec == net::error::operation_aborted) return std::make_error_code(std::errc::operation_canceled);
     if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow)
         return make_error_code(transport_errc::response_too_large);
     if (ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category())
@@ -57,6 +58,23 @@ inline std::error_code portable(const boost::system::error_code& ec) {
         return make_error_code(transport_errc::tls_failed);
 #endif
     return static_cast<std::error_code>(ec);  // system and generic errors keep their std category
+}
+
+/// Whether the peer closed an idle socket (a pending EOF or reset), without blocking.
+inline bool idle_socket_closed(tcp::socket& socket) {
+    boost::system::error_code ec;
+    const std::size_t available = socket.available(ec);
+    if (ec) return true;
+    if (available > 0) return true;  // unsolicited bytes on an idle connection: do not trust it
+    char byte = 0;
+    const bool was_non_blocking = socket.non_blocking();
+    socket.non_blocking(true, ec);
+    if (ec) return true;
+    socket.receive(net::buffer(&byte, 1), tcp::socket::message_peek, ec);
+    const bool open = ec == net::error::would_block || ec == net::error::try_again;
+    boost::system::error_code ignored;
+    socket.non_blocking(was_non_blocking, ignored);
+    return !open;  // 0 bytes (EOF) or an error
 }
 
 /// One HTTP/1.1 connection with its own io_context, so that every blocking step is an async
@@ -179,21 +197,7 @@ public:
     }
 
     /// Whether the peer closed this idle connection (a pending EOF or reset), without blocking.
-    bool peer_closed() {
-        if (!open_) return true;
-        auto& socket = lowest().socket();
-        boost::system::error_code ec;
-        const std::size_t available = socket.available(ec);
-        if (ec) return true;
-        if (available > 0) return true;  // unsolicited bytes on an idle connection: do not trust it
-        char byte = 0;
-        socket.non_blocking(true, ec);
-        if (ec) return true;
-        const std::size_t n = socket.receive(net::buffer(&byte, 1), tcp::socket::message_peek, ec);
-        if (ec == net::error::would_block || ec == net::error::try_again) return false;
-        (void)n;
-        return true;  // 0 bytes (EOF) or an error
-    }
+    bool peer_closed() { return !open_ || idle_socket_closed(lowest().socket()); }
 
     void close() noexcept {
         open_ = false;

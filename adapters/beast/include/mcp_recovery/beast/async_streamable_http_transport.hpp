@@ -1,0 +1,258 @@
+// mcp-recovery: recovery policies for MCP clients.
+// SPDX-License-Identifier: BSL-1.0
+#ifndef MCP_RECOVERY_BEAST_ASYNC_STREAMABLE_HTTP_TRANSPORT_HPP
+#define MCP_RECOVERY_BEAST_ASYNC_STREAMABLE_HTTP_TRANSPORT_HPP
+
+// <utility> first: Boost 1.74's Asio needs it with g++ 12 in C++20.
+#include <utility>
+
+#include "mcp_recovery/beast/detail/async_connection.hpp"
+#include "mcp_recovery/beast/detail/transport_base.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#if defined(BOOST_ASIO_HAS_CO_AWAIT)
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mcp_recovery::beast {
+
+/// The Streamable-HTTP transport for coroutines: what `basic_streamable_http_transport` does,
+/// with the same options, limits, failure mapping and stream resumption, as awaitables on the
+/// caller's executor. Models the async transport requirements of `async_recovering_client`
+/// (`async_send`, `async_reconnect`, `generation`, `async_refresh_auth`).
+///
+/// Timeouts are Beast's `expires_after` on each step (resolve: a timer), each also bounded by the
+/// call's deadline; the wait before a resumption GET is a timer. No thread is ever blocked.
+/// Where Asio has per-operation cancellation (Boost >= 1.80), cancelling the awaiting coroutine
+/// (e.g. `co_spawn(..., bind_cancellation_slot(signal.slot(), token))` and
+/// `signal.emit(cancellation_type::terminal)`) ends the step in progress: the connection is
+/// closed and the failure's delivery says whether the request may have reached the server.
+///
+/// Thread-safe: coroutines on any threads of one io pool may `async_send` at once (each uses a
+/// connection of its own from the keep-alive pool). One `async_reconnect` at a time: a second
+/// one while the first runs fails at once with `operation_in_progress` (the recovering client's
+/// single flight never does that).
+template <class JsonPolicy = builtin_json>
+class basic_async_streamable_http_transport : public detail::transport_base<JsonPolicy> {
+    using base = detail::transport_base<JsonPolicy>;
+    using typename base::exchange_result;
+    using typename base::session;
+    template <class T>
+    using awaitable = boost::asio::awaitable<T>;
+
+public:
+    /// Validates the options; throws `std::invalid_argument` for a bad URL or header.
+    basic_async_streamable_http_transport(boost::asio::any_io_executor ex, transport_options options)
+        : base(std::move(options)), ex_(std::move(ex)) {}
+
+    ~basic_async_streamable_http_transport() { pool_.drop(); }
+
+    const boost::asio::any_io_executor& get_executor() const noexcept { return ex_; }
+
+    /// Opens the first session: `initialize`, then `notifications/initialized`.
+    awaitable<outcome<void>> async_connect() { return async_reconnect(); }
+
+    /// One request, one attempt. Never throws for I/O problems.
+    awaitable<outcome<response>> async_send(const request& r, time_point deadline = time_point::max()) {
+        const session s = this->snapshot();
+        if (!s.open) co_return base::not_connected();
+        co_return co_await exchange(r.method, r.params, this->next_request_id(), s, deadline);
+    }
+
+    /// Sends a notification (no response expected; the server answers 202).
+    awaitable<outcome<void>> async_notify(std::string method, std::string params = {},
+                                          time_point deadline = time_point::max()) {
+        co_return co_await post_notification(method, params, this->snapshot(), deadline);
+    }
+
+    /// Drops the session and opens a new one with the same `initialize` parameters; bumps the
+    /// generation on success (see `basic_streamable_http_transport::reconnect`).
+    awaitable<outcome<void>> async_reconnect() {
+        if (reconnecting_.exchange(true)) {
+            failure f;
+            f.transport_error = std::make_error_code(std::errc::operation_in_progress);
+            f.message = "a reconnect of this transport is already under way";
+            f.delivered = delivery::not_sent;
+            co_return f;
+        }
+        struct clear_flag {
+            std::atomic<bool>& flag;
+            ~clear_flag() { flag.store(false); }
+        } guard{reconnecting_};
+
+        if (!revision_has_sessions(this->options_.protocol_version)) {
+            pool_.drop();
+            this->install_sessionless();
+            co_return outcome<void>{};
+        }
+        if (this->needs_token()) {
+            outcome<void> t = this->refresh_auth();
+            if (!t) co_return t;
+        }
+        // No temporaries of class type in a co_await expression: g++ 12 destroys some twice.
+        const session none;  // no session id, no protocol header
+        const std::string params = this->initialize_params();
+        std::string session_id;
+        outcome<response> r =
+            co_await exchange("initialize", params, this->next_request_id(), none, time_point::max(), &session_id);
+        outcome<session> s = this->accept_initialize(std::move(r), std::move(session_id));
+        if (!s) co_return std::move(s).error();
+        outcome<void> n = co_await post_notification("notifications/initialized", {}, *s, time_point::max());
+        if (!n) co_return n;
+        this->install(std::move(*s));
+        co_return outcome<void>{};
+    }
+
+    /// Ends the session: DELETE with the session id (a 405 from the server is fine).
+    awaitable<outcome<void>> async_terminate() {
+        const session s = this->snapshot();
+        if (s.id.empty()) co_return outcome<void>{};
+        auto req = this->make_delete(s);
+        exchange_result x = co_await round_trip(req, time_point::max(), this->options_.max_error_body_size);
+        co_return this->conclude_terminate(x, s);
+    }
+
+    /// Asks the token provider for a new token (after a 401); the provider runs on this coroutine.
+    awaitable<outcome<void>> async_refresh_auth() { co_return this->refresh_auth(); }
+
+private:
+    using connection = detail::async_connection;
+
+    awaitable<outcome<response>> exchange(std::string_view method, std::string_view params, std::int64_t id,
+                                          const session& s, time_point deadline,
+                                          std::string* session_header_out = nullptr) {
+        auto req = this->make_post(s, method, params, id);
+        std::optional<response> answer;
+        sse_parser events = this->new_event_parser();
+        exchange_result x = co_await round_trip(req, deadline, this->options_.max_body_size, id, &answer, &events);
+        if (session_header_out && x.session_header) *session_header_out = *x.session_header;
+        if (x.stream_broken) {
+            std::optional<response> resumed = co_await resume(s, id, deadline, events);
+            if (resumed) co_return std::move(*resumed);
+        }
+        co_return this->conclude_post(x, answer, id, s, session_header_out != nullptr);
+    }
+
+    // Stream resumption, as in the synchronous transport; the wait is a timer.
+    awaitable<std::optional<response>> resume(const session& s, std::int64_t id, time_point deadline,
+                                              sse_parser& events) {
+        for (std::size_t attempt = 0; attempt < this->options_.max_resume_attempts; ++attempt) {
+            const std::optional<duration> wait = this->resume_wait(s, events, deadline);
+            if (!wait) co_return std::nullopt;
+            boost::asio::steady_timer timer(ex_, *wait);
+            boost::system::error_code ec;
+            co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+            if (ec) co_return std::nullopt;  // cancelled
+            auto req = this->make_resume_get(s, events.last_event_id());
+            std::optional<response> answer;
+            exchange_result x =
+                co_await round_trip(req, deadline, this->options_.max_error_body_size, id, &answer, &events);
+            if (answer) co_return answer;
+            if (!x.stream_broken) co_return std::nullopt;
+        }
+        co_return std::nullopt;
+    }
+
+    awaitable<outcome<void>> post_notification(std::string_view method, std::string_view params, const session& s,
+                                               time_point deadline) {
+        auto req = this->make_post(s, method, params, std::nullopt);
+        exchange_result x = co_await round_trip(req, deadline, this->options_.max_error_body_size);
+        if (!x.error && x.status >= 200 && x.status < 300) co_return outcome<void>{};
+        co_return base::to_failure(x, s);
+    }
+
+    // As the synchronous transport's round_trip (see there), with every step awaited.
+    template <class Request>
+    awaitable<exchange_result> round_trip(Request& req, time_point deadline, std::size_t body_limit,
+                                          std::int64_t id = 0, std::optional<response>* answer = nullptr,
+                                          sse_parser* events = nullptr) {
+        const transport_options& o = this->options_;
+        exchange_result x;
+        std::unique_ptr<connection> c;
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            c = pool_.acquire(o.max_idle);
+            if (!c) {
+                auto fresh = std::make_unique<connection>(ex_);
+                x.error = co_await fresh->open(this->url_, this->tls_context(), o.connect_timeout, deadline);
+                if (x.error) co_return x;
+                this->opened_.fetch_add(1);
+                c = std::move(fresh);
+            }
+            bool written = false;
+            std::error_code ec = co_await c->write(req, o.write_timeout, deadline, written);
+            if (!ec) {
+                x.written = true;
+                break;
+            }
+            const bool retry_fresh = c->reused && attempt == 0 && ec != std::errc::operation_canceled;
+            c->close();
+            if (!retry_fresh) {
+                x.error = ec;
+                x.written = written;
+                co_return x;
+            }
+        }
+
+        typename base::parser_type parser;
+        this->configure(parser);
+        x.error = co_await c->read_header(parser, o.read_timeout, deadline);
+        if (x.error || !this->read_head(parser, x)) {
+            c->close();
+            co_return x;
+        }
+        x.is_event_stream = base::event_stream(x, answer != nullptr && events != nullptr);
+        // The chunk lives in the coroutine frame, which is on the heap.
+        char chunk[base::chunk_size];
+        if (x.is_event_stream) {
+            typename base::event_reader reader{*this, *events, id, *answer};
+            std::error_code ec;
+            while (!parser.is_done() && !reader.done()) {
+                std::size_t got = 0;
+                ec = co_await c->read_some(parser, chunk, sizeof chunk, got, o.read_timeout, deadline);
+                reader.feed(chunk, got);
+                if (ec) break;
+            }
+            x.error = reader.finish(ec, x.stream_broken);
+            if (x.error || !parser.is_done()) c->close();
+            if (x.error) co_return x;
+        } else {
+            const bool success = x.status >= 200 && x.status < 300;
+            const std::size_t limit = success ? body_limit : o.max_error_body_size;
+            while (!parser.is_done()) {
+                std::size_t got = 0;
+                std::error_code ec = co_await c->read_some(parser, chunk, sizeof chunk, got, o.read_timeout, deadline);
+                const auto step = base::append_body(x, chunk, got, limit);
+                if (step != base::body_step::more) {
+                    c->close();
+                    if (step == base::body_step::too_large) co_return x;
+                    break;
+                }
+                if (ec) {
+                    x.error = ec;
+                    c->close();
+                    co_return x;
+                }
+            }
+        }
+        if (c->is_open() && parser.is_done() && parser.get().keep_alive())
+            pool_.release(std::move(c), o.max_idle_connections);
+        co_return x;
+    }
+
+    boost::asio::any_io_executor ex_;
+    std::atomic<bool> reconnecting_{false};
+    detail::connection_pool<connection> pool_;
+};
+
+using async_streamable_http_transport = basic_async_streamable_http_transport<>;
+
+}  // namespace mcp_recovery::beast
+
+#endif  // BOOST_ASIO_HAS_CO_AWAIT
+#endif

@@ -1,0 +1,207 @@
+// mcp-recovery: recovery policies for MCP clients.
+// SPDX-License-Identifier: BSL-1.0
+#ifndef MCP_RECOVERY_BEAST_DETAIL_ASYNC_CONNECTION_HPP
+#define MCP_RECOVERY_BEAST_DETAIL_ASYNC_CONNECTION_HPP
+
+// <utility> first: Boost 1.74's Asio needs it with g++ 12 in C++20.
+#include <utility>
+
+#include "mcp_recovery/beast/detail/connection.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#if defined(BOOST_ASIO_HAS_CO_AWAIT)
+
+#include <memory>
+#include <string>
+#include <system_error>
+
+namespace mcp_recovery::beast::detail {
+
+/// One HTTP/1.1 connection on the caller's executor, for coroutines. Every step is bounded by
+/// Beast's `expires_after` (resolve by a timer of its own), each also by the call's deadline.
+/// Where Asio has per-operation cancellation (Boost >= 1.80), the awaiting coroutine's
+/// cancellation slot reaches every operation: a cancelled step ends with `operation_canceled`.
+/// Used by one coroutine at a time; the transport pools them.
+class async_connection {
+public:
+#if defined(MCP_RECOVERY_BEAST_TLS)
+    using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+#endif
+    template <class T>
+    using awaitable = net::awaitable<T>;
+
+    explicit async_connection(net::any_io_executor ex) : ex_(std::move(ex)) {}
+    async_connection(const async_connection&) = delete;
+    async_connection& operator=(const async_connection&) = delete;
+
+    /// Resolves, connects and (for https) handshakes; failures are `delivery::not_sent`.
+    template <class TlsContext>
+    awaitable<std::error_code> open(const endpoint_url& url, TlsContext* tls_context, duration timeout,
+                                    time_point deadline) {
+        boost::system::error_code ec;
+        tcp::resolver::results_type endpoints;
+        boost::system::error_code address_ec;
+        const auto address = net::ip::make_address(url.host, address_ec);
+        if (!address_ec) {
+            endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, url.port), url.host,
+                                                            std::to_string(url.port));
+        } else {
+            // The resolver has no timeout of its own: a timer cancels it. Both handlers only hold
+            // the shared state, which outlives whichever finishes last.
+            struct resolve_state {
+                explicit resolve_state(const net::any_io_executor& e) : resolver(e), timer(e) {}
+                tcp::resolver resolver;
+                net::steady_timer timer;
+                bool timed_out = false;
+            };
+            auto state = std::make_shared<resolve_state>(ex_);
+            state->timer.expires_after(budget(timeout, deadline));
+            state->timer.async_wait([state](const boost::system::error_code& e) {
+                if (!e) {
+                    state->timed_out = true;
+                    state->resolver.cancel();
+                }
+            });
+            endpoints = co_await state->resolver.async_resolve(url.host, std::to_string(url.port),
+                                                               net::redirect_error(net::use_awaitable, ec));
+            state->timer.cancel();
+            if (state->timed_out) co_return std::make_error_code(std::errc::timed_out);
+            if (ec) co_return portable(ec);
+        }
+
+        auto& tcp_layer = make_plain_or_tls(tls_context);
+        tcp_layer.expires_after(budget(timeout, deadline));
+        co_await tcp_layer.async_connect(endpoints, net::redirect_error(net::use_awaitable, ec));
+        if (ec) co_return portable(ec);
+        tcp_layer.socket().set_option(tcp::no_delay(true), ec);
+
+#if defined(MCP_RECOVERY_BEAST_TLS)
+        if (tls_) {
+            if (!SSL_set_tlsext_host_name(tls_->native_handle(), url.host.c_str()))
+                co_return make_error_code(transport_errc::tls_failed);
+            tls_->set_verify_callback(net::ssl::host_name_verification(url.host));
+            tcp_layer.expires_after(budget(timeout, deadline));
+            co_await tls_->async_handshake(net::ssl::stream_base::client, net::redirect_error(net::use_awaitable, ec));
+            if (ec) {
+                last_tls_error_ = ec.message();
+                co_return make_error_code(transport_errc::tls_failed);
+            }
+        }
+#else
+        (void)tls_context;
+#endif
+        open_ = true;
+        co_return std::error_code{};
+    }
+
+    /// Writes a whole request. `written` reports whether any byte left, for the delivery decision.
+    template <class Request>
+    awaitable<std::error_code> write(Request& request, duration timeout, time_point deadline, bool& written) {
+        boost::system::error_code ec;
+        lowest().expires_after(budget(timeout, deadline));
+        std::size_t n = 0;
+        if (plain_) n = co_await bhttp::async_write(*plain_, request, net::redirect_error(net::use_awaitable, ec));
+#if defined(MCP_RECOVERY_BEAST_TLS)
+        else n = co_await bhttp::async_write(*tls_, request, net::redirect_error(net::use_awaitable, ec));
+#endif
+        written = n > 0 || !ec;
+        co_return finish(ec);
+    }
+
+    template <class Parser>
+    awaitable<std::error_code> read_header(Parser& parser, duration timeout, time_point deadline) {
+        boost::system::error_code ec;
+        lowest().expires_after(budget(timeout, deadline));
+        if (plain_) co_await bhttp::async_read_header(*plain_, buffer_, parser, net::redirect_error(net::use_awaitable, ec));
+#if defined(MCP_RECOVERY_BEAST_TLS)
+        else co_await bhttp::async_read_header(*tls_, buffer_, parser, net::redirect_error(net::use_awaitable, ec));
+#endif
+        co_return finish(ec);
+    }
+
+    /// Reads some of a `buffer_body` message into `out`; `got` is the number of bytes placed there.
+    template <class Parser>
+    awaitable<std::error_code> read_some(Parser& parser, char* out, std::size_t size, std::size_t& got,
+                                         duration timeout, time_point deadline) {
+        boost::system::error_code ec;
+        parser.get().body().data = out;
+        parser.get().body().size = size;
+        lowest().expires_after(budget(timeout, deadline));
+        if (plain_) co_await bhttp::async_read_some(*plain_, buffer_, parser, net::redirect_error(net::use_awaitable, ec));
+#if defined(MCP_RECOVERY_BEAST_TLS)
+        else co_await bhttp::async_read_some(*tls_, buffer_, parser, net::redirect_error(net::use_awaitable, ec));
+#endif
+        got = size - parser.get().body().size;
+        if (ec == bhttp::error::need_buffer) ec = {};
+        co_return finish(ec);
+    }
+
+    /// Whether the peer closed this idle connection, without blocking.
+    bool peer_closed() { return !open_ || idle_socket_closed(lowest().socket()); }
+
+    void close() noexcept {
+        open_ = false;
+        if (!has_stream()) return;
+        boost::system::error_code ignored;
+        lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+        lowest().socket().close(ignored);
+    }
+
+    bool is_open() const noexcept { return open_; }
+    time_point idle_since{};
+    bool reused = false;
+    const std::string& last_tls_error() const noexcept { return last_tls_error_; }
+
+private:
+    std::error_code finish(const boost::system::error_code& ec) {
+        if (!ec) return {};
+        open_ = false;
+        return portable(ec);
+    }
+
+    template <class TlsContext>
+    boost::beast::tcp_stream& make_plain_or_tls(TlsContext* tls_context) {
+#if defined(MCP_RECOVERY_BEAST_TLS)
+        if (tls_context) {
+            tls_ = std::make_unique<tls_stream>(ex_, *tls_context);
+            return tls_->next_layer();
+        }
+#else
+        (void)tls_context;
+#endif
+        plain_ = std::make_unique<boost::beast::tcp_stream>(ex_);
+        return *plain_;
+    }
+
+    boost::beast::tcp_stream& lowest() {
+#if defined(MCP_RECOVERY_BEAST_TLS)
+        if (tls_) return tls_->next_layer();
+#endif
+        return *plain_;
+    }
+
+    bool has_stream() const noexcept {
+#if defined(MCP_RECOVERY_BEAST_TLS)
+        if (tls_) return true;
+#endif
+        return plain_ != nullptr;
+    }
+
+    net::any_io_executor ex_;
+    std::unique_ptr<boost::beast::tcp_stream> plain_;
+#if defined(MCP_RECOVERY_BEAST_TLS)
+    std::unique_ptr<tls_stream> tls_;
+#endif
+    boost::beast::flat_buffer buffer_;
+    bool open_ = false;
+    std::string last_tls_error_;
+};
+
+}  // namespace mcp_recovery::beast::detail
+
+#endif  // BOOST_ASIO_HAS_CO_AWAIT
+#endif

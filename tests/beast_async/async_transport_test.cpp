@@ -1,0 +1,385 @@
+// The awaitable Streamable-HTTP transport over real loopback HTTP (flaky_server and scripted raw
+// servers), alone and under async_recovering_client: the same behaviour, limits and failure
+// mapping as the synchronous transport, timeouts that fire, storms of coroutines, faults,
+// stream resumption and per-operation cancellation.
+#include "mcp_recovery/beast/async_streamable_http_transport.hpp"
+
+#include "mcp_recovery/beast/async_client.hpp"
+#include "mcp_recovery/beast/testing/flaky_server.hpp"
+
+#include "catch.hpp"
+#include "raw_http_server.hpp"
+#include "test_support.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace mcp_recovery;
+namespace mb = mcp_recovery::beast;
+namespace fs = mcp_recovery::beast::testing;
+namespace net = boost::asio;
+using namespace mcp_recovery_tests;
+using namespace std::chrono_literals;
+
+namespace {
+
+using async_client = mb::async_recovering_client<mb::async_streamable_http_transport, default_classifier, retry_once,
+                                                 exponential_backoff, mb::async_single_flight_reconnector<no_backoff>,
+                                                 counting_observer>;
+
+mb::transport_options options_for(const std::string& url) {
+    mb::transport_options o;
+    o.url = url;
+    o.connect_timeout = 2s;
+    o.read_timeout = 1s;
+    o.resume_delay = 10ms;
+    return o;
+}
+
+/// Runs one awaitable to completion on `ioc` and returns its value (exceptions are rethrown).
+template <class T>
+T run(net::io_context& ioc, net::awaitable<T> a) {
+    std::optional<T> out;
+    std::exception_ptr error;
+    net::co_spawn(ioc, std::move(a), [&](std::exception_ptr e, T v) {
+        error = e;
+        out = std::move(v);
+    });
+    ioc.restart();
+    ioc.run();
+    if (error) std::rethrow_exception(error);
+    return std::move(*out);
+}
+
+mb::request count_call(const std::string& key) {
+    return {"tools/call", R"({"name":"count","arguments":{"key":")" + key + R"("}})"};
+}
+const mb::request echo_call{"tools/call", R"({"name":"echo","arguments":{"text":"hi"}})"};
+call_options read_only() {
+    call_options o;
+    o.annotations = tool_annotations{true, false};
+    return o;
+}
+
+struct fixture {
+    explicit fixture(fs::response_mode mode = fs::response_mode::json)
+        : server([&] {
+              fs::flaky_server_options o;
+              o.mode = mode;
+              return o;
+          }()),
+          client(ioc.get_executor(), std::in_place, ioc.get_executor(), options_for(server.url())) {
+        client.backoff_policy() = exponential_backoff(10ms, 2.0, 100ms, jitter::none);
+        auto connected = run(ioc, client.transport().async_connect());
+        REQUIRE(connected);
+    }
+    async_client::result_type call(const mb::request& r, call_options o = {}) { return run(ioc, client.call(r, o)); }
+
+    fs::flaky_server server;
+    net::io_context ioc;
+    async_client client;
+};
+
+}  // namespace
+
+TEST_CASE("the awaitable transport: calls over one kept-alive connection, with the session id", "[async][transport]") {
+    const auto mode = GENERATE(fs::response_mode::json, fs::response_mode::sse);
+    fixture f(mode);
+    auto& t = f.client.transport();
+    REQUIRE(f.server.session_ids().size() == 1);
+    CHECK(t.session_id() == f.server.session_ids().front());
+    CHECK(t.protocol_version() == "2025-06-18");
+    CHECK(t.generation() == 1);
+    for (int i = 0; i < 10; ++i) {
+        auto r = run(f.ioc, t.async_send(echo_call));
+        REQUIRE(r);
+        CHECK_FALSE(r->is_error());
+        CHECK(r->result().find("hi") != std::string_view::npos);
+    }
+    // JSON answers leave the connection reusable; a stream is left after its response, so the
+    // connection with the rest of it is closed.
+    if (mode == fs::response_mode::json) CHECK(t.connections_opened() == 1);
+    else CHECK(t.connections_opened() == 11);
+    auto r = run(f.ioc, t.async_send(count_call("direct")));
+    REQUIRE(r);
+    CHECK(f.server.executions("direct") == 1);
+    REQUIRE(run(f.ioc, t.async_terminate()));
+    CHECK(f.server.session_ids().empty());
+    auto after = run(f.ioc, t.async_send(echo_call));
+    REQUIRE_FALSE(after);
+    CHECK(after.error().transport_error == transport_errc::not_connected);
+}
+
+TEST_CASE("the awaitable transport maps failures like the synchronous one", "[async][transport]") {
+    fixture f;
+    auto& t = f.client.transport();
+    SECTION("a lost session: the server's 404, rejected, with the session id") {
+        f.server.expire_all_sessions();
+        auto r = run(f.ioc, t.async_send(echo_call));
+        REQUIRE_FALSE(r);
+        CHECK(r.error().http_status == 404);
+        CHECK(r.error().delivered == delivery::rejected);
+        CHECK(r.error().had_session_id);
+        CHECK(default_classifier{}.classify(r.error()) == failure_kind::session_expired);
+    }
+    SECTION("a reset after executing: delivery unknown") {
+        f.server.inject(fs::fault::reset_after_execute(), fs::fault_match::tool_call());
+        auto r = run(f.ioc, t.async_send(count_call("reset")));
+        REQUIRE_FALSE(r);
+        CHECK(r.error().delivered == delivery::unknown);
+        CHECK(f.server.executions("reset") == 1);
+    }
+    SECTION("a stall past the read timeout: timed out, delivery unknown, the call returns") {
+        f.server.inject(fs::fault::delay(3s), fs::fault_match::tool_call());
+        auto r = run(f.ioc, t.async_send(echo_call));
+        REQUIRE_FALSE(r);
+        CHECK(r.error().transport_error == std::errc::timed_out);
+        CHECK(r.error().delivered == delivery::unknown);
+    }
+    SECTION("a call's deadline bounds the read too") {
+        f.server.inject(fs::fault::delay(3s), fs::fault_match::tool_call());
+        auto r = run(f.ioc, t.async_send(echo_call, clock_type::now() + 200ms));
+        REQUIRE_FALSE(r);
+        CHECK(r.error().transport_error == std::errc::timed_out);
+    }
+    SECTION("429 with Retry-After: rejected, the hint kept") {
+        f.server.inject(fs::fault::too_many_requests(7), fs::fault_match::tool_call());
+        auto r = run(f.ioc, t.async_send(echo_call));
+        REQUIRE_FALSE(r);
+        CHECK(r.error().http_status == 429);
+        CHECK(r.error().retry_after == std::optional<duration>(7s));
+        CHECK(r.error().delivered == delivery::rejected);
+    }
+}
+
+TEST_CASE("the awaitable transport refuses bad answers with clear errors", "[async][transport][bad-input]") {
+    struct bad_case {
+        const char* name;
+        std::string answer;
+        std::error_code expected;
+    };
+    const std::string big(64 * 1024, 'x');
+    const std::vector<bad_case> cases{
+        {"malformed JSON", http_response(200, "application/json", "{\"jsonrpc\":\"2.0\",\"id\":"),
+         make_error_code(transport_errc::malformed_response)},
+        {"the wrong id", http_response(200, "application/json", R"({"jsonrpc":"2.0","id":999999,"result":{}})"),
+         make_error_code(transport_errc::malformed_response)},
+        {"an oversized body", http_response(200, "application/json", R"({"jsonrpc":"2.0","id":2,"result":")" + big + "\"}"),
+         make_error_code(transport_errc::response_too_large)},
+        {"a redirect", "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:1/\r\nContent-Length: 0\r\n\r\n",
+         make_error_code(transport_errc::redirect_refused)},
+        {"a truncated event stream",
+         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\ndata: {\"jsonrpc\":",
+         make_error_code(transport_errc::stream_ended)},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.name);
+        raw_http_server server([&](const std::string& req) -> raw_answer {
+            if (is_method(req, "initialize")) return {initialize_answer(req, "sid-1"), false, true};
+            if (is_method(req, "notifications/initialized")) return {http_response(202, "", ""), false, true};
+            return {c.answer};
+        });
+        net::io_context ioc;
+        mb::transport_options o = options_for(server.url());
+        o.max_body_size = 16 * 1024;
+        mb::async_streamable_http_transport t(ioc.get_executor(), o);
+        REQUIRE(run(ioc, t.async_connect()));
+        auto r = run(ioc, t.async_send(echo_call));
+        REQUIRE_FALSE(r);
+        CHECK(r.error().transport_error == c.expected);
+    }
+}
+
+TEST_CASE("the awaitable transport refuses a hostile session id", "[async][transport][bad-input]") {
+    raw_http_server server([&](const std::string& req) -> raw_answer {
+        return {initialize_answer(req, "bad id\r\nX-Injected: 1")};
+    });
+    net::io_context ioc;
+    mb::async_streamable_http_transport t(ioc.get_executor(), options_for(server.url()));
+    auto r = run(ioc, t.async_connect());
+    REQUIRE_FALSE(r);
+    CHECK(r.error().transport_error == transport_errc::invalid_session_id);
+    CHECK(t.generation() == 0);
+}
+
+TEST_CASE("the awaitable transport bounds connecting: refused at once, no hang", "[async][transport]") {
+    net::io_context ioc;
+    mb::async_streamable_http_transport t(ioc.get_executor(), options_for("http://127.0.0.1:1/mcp"));
+    auto r = run(ioc, t.async_connect());
+    REQUIRE_FALSE(r);
+    CHECK(r.error().transport_error == std::errc::connection_refused);
+    CHECK(r.error().delivered == delivery::not_sent);
+}
+
+TEST_CASE("the awaitable transport resumes a broken event stream with Last-Event-ID", "[async][transport][resume]") {
+    long long post_id = -1;
+    std::vector<std::string> last_event_ids;
+    raw_http_server server([&](const std::string& req) -> raw_answer {
+        if (is_method(req, "initialize")) return {initialize_answer(req, "sid-1"), false, true};
+        if (is_method(req, "notifications/initialized")) return {http_response(202, "", ""), false, true};
+        const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n";
+        if (req.rfind("GET ", 0) == 0) {
+            const auto p = req.find("\r\nLast-Event-ID: ");
+            const auto start = p + 17;
+            last_event_ids.push_back(p == std::string::npos ? "" : req.substr(start, req.find("\r\n", start) - start));
+            return {head + "id: e2\ndata: {\"jsonrpc\":\"2.0\",\"id\":" + std::to_string(post_id) +
+                    ",\"result\":{\"resumed\":true}}\n\n"};
+        }
+        post_id = request_id(req);
+        return {head + "id: e1\nretry: 20\ndata:\n\n"};  // a priming event, then the stream ends
+    });
+    net::io_context ioc;
+    mb::async_streamable_http_transport t(ioc.get_executor(), options_for(server.url()));
+    REQUIRE(run(ioc, t.async_connect()));
+    const auto start = std::chrono::steady_clock::now();
+    auto r = run(ioc, t.async_send(count_call("resumed")));
+    REQUIRE(r);
+    CHECK(r->result().find("resumed") != std::string_view::npos);
+    CHECK(last_event_ids == std::vector<std::string>{"e1"});
+    CHECK(std::chrono::steady_clock::now() - start >= 20ms);  // the server's retry: was waited
+}
+
+TEST_CASE("200 coroutines on an expired session over HTTP: one initialize, all succeed", "[async][recovery]") {
+    const auto mode = GENERATE(fs::response_mode::json, fs::response_mode::sse);
+    fixture f(mode);
+    const auto initializes = f.server.initializes();
+    f.server.expire_all_sessions();
+    std::atomic<int> ok{0}, done{0};
+    for (int i = 0; i < 200; ++i)
+        net::co_spawn(f.ioc, f.client.call(count_call("storm-" + std::to_string(i))),
+                      [&](std::exception_ptr e, async_client::result_type r) {
+                          if (!e && r && !r->is_error()) ok.fetch_add(1);
+                          done.fetch_add(1);
+                      });
+    f.ioc.restart();
+    f.ioc.run();
+    CHECK(done.load() == 200);
+    CHECK(ok.load() == 200);
+    CHECK(f.server.initializes() == initializes + 1);
+    for (int i = 0; i < 200; i += 37) CHECK(f.server.executions("storm-" + std::to_string(i)) == 1);
+}
+
+TEST_CASE("coroutines on a 4-thread pool on an expired session over HTTP: one initialize", "[async][recovery]") {
+    fs::flaky_server server;
+    for (int round = 0; round < 3; ++round) {
+        CAPTURE(round);
+        net::thread_pool pool(4);
+        async_client client(pool.get_executor(), std::in_place, pool.get_executor(), options_for(server.url()));
+        std::atomic<int> ok{0}, done{0};
+        std::atomic<int> connected{0};  // 1 connected, -1 failed
+        net::co_spawn(pool, client.transport().async_connect(), [&](std::exception_ptr, outcome<void> r) {
+            connected = r ? 1 : -1;
+        });
+        REQUIRE(eventually([&] { return connected.load() != 0; }));
+        REQUIRE(connected.load() == 1);
+        const auto initializes = server.initializes();
+        server.expire_all_sessions();
+        for (int i = 0; i < 64; ++i)
+            net::co_spawn(pool.get_executor(), client.call(echo_call, read_only()),
+                          [&](std::exception_ptr e, async_client::result_type r) {
+                              if (!e && r) ok.fetch_add(1);
+                              done.fetch_add(1);
+                          });
+        REQUIRE(eventually([&] { return done.load() == 64; }));
+        CHECK(ok.load() == 64);
+        CHECK(server.initializes() == initializes + 1);
+        pool.join();
+    }
+}
+
+TEST_CASE("every fault, async: the expected outcome, never executed twice", "[async][recovery]") {
+    enum class expect { recovered, not_replayable, unauthorized };
+    struct fault_case {
+        const char* name;
+        std::function<fs::fault()> make;
+        expect idempotent;
+        expect non_idempotent;
+        int executions_non_idempotent;
+    };
+    const std::vector<fault_case> cases{
+        {"429 with Retry-After", [] { return fs::fault::too_many_requests(0); }, expect::recovered, expect::recovered, 1},
+        {"503 without a hint", [] { return fs::fault::service_unavailable(); }, expect::recovered, expect::recovered, 1},
+        {"500 (may have run)", [] { return fs::fault::internal_error(); }, expect::recovered, expect::not_replayable, 0},
+        {"401", [] { return fs::fault::unauthorized(); }, expect::unauthorized, expect::unauthorized, 0},
+        {"reset before executing", [] { return fs::fault::reset_before_execute(); }, expect::recovered, expect::not_replayable, 0},
+        {"reset after executing", [] { return fs::fault::reset_after_execute(); }, expect::recovered, expect::not_replayable, 1},
+        {"stream cut after an event", [] { return fs::fault::cut_stream_after_event(); }, expect::recovered, expect::not_replayable, 1},
+    };
+    for (const auto& c : cases) {
+        for (bool idempotent : {true, false}) {
+            CAPTURE(c.name, idempotent);
+            fixture f;
+            const std::string key = std::string("k-") + c.name;
+            f.server.inject(c.make(), fs::fault_match::tool_call());
+            auto r = idempotent ? f.call(echo_call, read_only()) : f.call(count_call(key));
+            switch (idempotent ? c.idempotent : c.non_idempotent) {
+            case expect::recovered:
+                REQUIRE(r);
+                CHECK_FALSE(r->is_error());
+                break;
+            case expect::not_replayable:
+                REQUIRE_FALSE(r);
+                CHECK(r.error().code == errc::not_replayable);
+                REQUIRE(r.error().last_failure);
+                CHECK(r.error().last_failure->delivered == delivery::unknown);
+                break;
+            case expect::unauthorized:
+                REQUIRE_FALSE(r);
+                CHECK(r.error().code == errc::unauthorized);
+                CHECK(f.client.transport().generation() == 1);
+                break;
+            }
+            if (!idempotent) CHECK(f.server.executions(key) == static_cast<std::uint64_t>(c.executions_non_idempotent));
+        }
+    }
+}
+
+TEST_CASE("a server restart mid-run is recovered by the async client", "[async][recovery]") {
+    fixture f;
+    REQUIRE(f.call(count_call("before")));
+    f.server.restart();
+    auto r = f.call(count_call("after"));
+    REQUIRE(r);
+    CHECK(f.server.executions("after") == 1);
+    CHECK(f.client.observer().reconnects() == 1);
+}
+
+#if MCP_RECOVERY_BEAST_HAS_CANCELLATION_SLOTS
+TEST_CASE("a cancellation slot ends a call stuck on a slow server; the session stays usable",
+          "[async][cancel][slot]") {
+    fixture f;
+    f.server.inject(fs::fault::delay(10s), fs::fault_match::tool_call("count"));
+    net::cancellation_signal signal;
+    std::optional<std::error_code> code;
+    std::optional<delivery> delivered;
+    net::co_spawn(
+        f.ioc,
+        [&]() -> net::awaitable<void> {
+            co_await net::this_coro::throw_if_cancelled(false);
+            auto r = co_await f.client.call(count_call("slow"));
+            code = r ? std::error_code{} : r.error().code;
+            if (!r && r.error().last_failure) delivered = r.error().last_failure->delivered;
+        },
+        net::bind_cancellation_slot(signal.slot(), net::detached));
+    net::steady_timer later(f.ioc, 200ms);
+    later.async_wait([&](boost::system::error_code) { signal.emit(net::cancellation_type::terminal); });
+    const auto start = std::chrono::steady_clock::now();
+    f.ioc.restart();
+    f.ioc.run();
+    CHECK(std::chrono::steady_clock::now() - start < 8s);  // not the server's 10 s
+    CHECK(code == std::error_code(errc::cancelled));
+    CHECK(delivered == delivery::unknown);  // the request was on the wire
+    CHECK(f.client.observer().retries() == 0);
+    // The session is intact: the next call needs no initialize.
+    const auto initializes = f.server.initializes();
+    REQUIRE(f.call(echo_call, read_only()));
+    CHECK(f.server.initializes() == initializes);
+}
+#endif
