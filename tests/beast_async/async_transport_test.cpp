@@ -246,6 +246,29 @@ TEST_CASE("the awaitable transport resumes a broken event stream with Last-Event
     CHECK(std::chrono::steady_clock::now() - start >= 20ms);  // the server's retry: was waited
 }
 
+TEST_CASE("async: a non-idempotent call whose stream flaky_server cuts is resumed, and runs once",
+          "[async][transport][resume]") {
+    fixture f(fs::response_mode::sse);
+    const auto initializes = f.server.initializes();
+    SECTION("resumed") {
+        f.server.inject(fs::fault::cut_stream_after_priming(20ms).with_notifications(1, 1), fs::fault_match::tool_call());
+        auto r = f.call(count_call("cut"));
+        REQUIRE(r);
+        CHECK_FALSE(r->is_error());
+        CHECK(f.server.resumptions() == 1);
+        CHECK(f.client.observer().retries() == 0);
+    }
+    SECTION("resumption refused: not replayed") {
+        f.server.set_resumption(false);
+        f.server.inject(fs::fault::cut_stream_after_priming(20ms), fs::fault_match::tool_call());
+        auto r = f.call(count_call("cut"));
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == errc::not_replayable);
+    }
+    CHECK(f.server.executions("cut") == 1);
+    CHECK(f.server.initializes() == initializes);
+}
+
 TEST_CASE("200 coroutines on an expired session over HTTP: one initialize, all succeed", "[async][recovery]") {
     const auto mode = GENERATE(fs::response_mode::json, fs::response_mode::sse);
     fixture f(mode);
