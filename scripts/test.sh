@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 
-mcpr_need_packages cmake make g++ catch2 libboost-dev libssl-dev openssl
+mcpr_need_packages cmake make g++ catch2 libboost-dev libssl-dev openssl pkg-config
 mcpr_need_interop
 
 std="${MCPR_CXX_STANDARD:-17}"
