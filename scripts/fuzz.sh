@@ -19,6 +19,7 @@ for src in tests/fuzz/*.cpp; do
   case "$name" in
     fuzz_sse) [ -f tests/fuzz/sse.dict ] && dict="-dict=tests/fuzz/sse.dict" ;;
     fuzz_json_envelope) [ -f tests/fuzz/json.dict ] && dict="-dict=tests/fuzz/json.dict" ;;
+    fuzz_classifier) dict="-dict=tests/fuzz/classifier.dict" ;;
   esac
   echo "--- $name for ${seconds}s"
   log="$build/$name.log"

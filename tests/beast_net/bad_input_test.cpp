@@ -219,7 +219,14 @@ TEST_CASE("bad URLs are refused with a message that says why", "[beast][bad_inpu
     CHECK(why("http://user:pw@127.0.0.1/mcp").find("user information") != std::string::npos);
     CHECK(why("http://127.0.0.1/mcp\r\nX: y").find("control character") != std::string::npos);
     CHECK(why("http:///mcp").find("no host") != std::string::npos);
+    // Found by fuzz_headers: hosts with bytes a host name cannot have (they reached the Host header).
+    CHECK(why("http://ex]ample:80/mcp").find("not allowed in a host name") != std::string::npos);
+    CHECK(why("http://caf\xc3\xa9.example/mcp").find("not allowed in a host name") != std::string::npos);
+    CHECK(why("http://[::1%25eth0]/mcp").find("IPv6") != std::string::npos);
+    CHECK(why("http://[::g]/mcp").find("IPv6") != std::string::npos);
     CHECK(why("http://127.0.0.1:3000/mcp") == "accepted");
+    CHECK(why("http://[::1]:3000/mcp") == "accepted");
+    CHECK(why("http://mcp.example-host.org/v1?x=1") == "accepted");
 }
 
 TEST_CASE("redirects are never followed", "[beast][bad_input]") {

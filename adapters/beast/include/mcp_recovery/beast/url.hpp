@@ -28,7 +28,8 @@ struct endpoint_url {
 /// Parses an endpoint URL; on error returns nothing and sets `why` to a sentence a user can act on.
 ///
 /// Strict on purpose: only `http` and `https`, no user info, no fragment, no whitespace or control
-/// characters anywhere (they would end up in the request line or the Host header).
+/// characters anywhere (they would end up in the request line or the Host header), and a host that
+/// is a plain host name or a bracketed IPv6 address (no percent-encoding, no IPv6 zone id).
 inline std::optional<endpoint_url> parse_url(std::string_view text, std::string& why) {
     for (char c : text) {
         const auto u = static_cast<unsigned char>(c);
@@ -88,6 +89,19 @@ inline std::optional<endpoint_url> parse_url(std::string_view text, std::string&
     if (url.host.empty()) {
         why = "the URL has no host";
         return std::nullopt;
+    }
+    // A host name (letters, digits, '-', '.', '_', '~'), or inside brackets an IPv6 address
+    // (hex digits, ':', '.'): nothing else can reach the Host header or the resolver.
+    const bool bracketed = authority[0] == '[';
+    for (char c : url.host) {
+        const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        const bool allowed = bracketed ? (alnum && (c <= '9' || (c | 0x20) <= 'f')) || c == ':' || c == '.'
+                                       : alnum || c == '-' || c == '.' || c == '_' || c == '~';
+        if (!allowed) {
+            why = bracketed ? "the URL's IPv6 address has characters other than hex digits, ':' and '.'"
+                            : "the URL's host has characters not allowed in a host name";
+            return std::nullopt;
+        }
     }
     if (port_text.empty()) {
         url.port = url.tls ? 443 : 80;

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "mcp_recovery/beast/detail/connection.hpp"
+#include "mcp_recovery/beast/header_rules.hpp"
 #include "mcp_recovery/beast/json_envelope.hpp"
 #include "mcp_recovery/beast/json_lookup.hpp"
 #include "mcp_recovery/beast/sse.hpp"
@@ -128,16 +129,6 @@ struct transport_options {
     /// Extra headers on every request (e.g. an API key). Names and values are validated.
     std::vector<std::pair<std::string, std::string>> headers;
 };
-
-/// Whether a session id is acceptable: 1 to `max` characters, each visible ASCII (0x21-0x7E).
-/// Anything else could inject headers or break the request line, so it is refused.
-inline bool valid_session_id(std::string_view id, std::size_t max) noexcept {
-    if (id.empty() || id.size() > max) return false;
-    return std::all_of(id.begin(), id.end(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return u >= 0x21 && u <= 0x7e;
-    });
-}
 
 namespace detail {
 
@@ -630,31 +621,7 @@ protected:
         return static_cast<bool>(json.parse(text, e, ec));
     }
 
-    static bool valid_header_name(std::string_view name) noexcept {
-        if (name.empty()) return false;
-        return std::all_of(name.begin(), name.end(), [](char c) {
-            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-        });
-    }
-    static bool valid_header_value(std::string_view value) noexcept {
-        return std::all_of(value.begin(), value.end(), [](char c) {
-            const auto u = static_cast<unsigned char>(c);
-            return u == '\t' || (u >= 0x20 && u != 0x7f);
-        });
-    }
 
-    static std::optional<duration> parse_retry_after(std::string_view v) {
-        // delta-seconds only; an HTTP-date is rare from MCP servers and is ignored (no hint).
-        while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-        while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-        if (v.empty() || v.size() > 9) return std::nullopt;
-        long long seconds = 0;
-        for (char c : v) {
-            if (c < '0' || c > '9') return std::nullopt;
-            seconds = seconds * 10 + (c - '0');
-        }
-        return std::chrono::seconds(seconds);
-    }
 
     static bool starts_with_icase(std::string_view text, std::string_view prefix) noexcept {
         if (text.size() < prefix.size()) return false;
