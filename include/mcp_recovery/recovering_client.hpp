@@ -17,9 +17,11 @@
 #include "mcp_recovery/retry_policy.hpp"
 #include "mcp_recovery/transport.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -72,18 +74,20 @@ public:
     /// transport or a policy throws).
     result_type try_call(const request_type& request) {
         const std::uint64_t generation = transport_.generation();
+        const std::uint64_t auth = auth_epoch();
         outcome<response_type> first = send(request, time_point::max());
         if (first) return std::move(*first);
-        return recover(request, call_options{}, time_point::max(), generation, std::move(first).error());
+        return recover(request, call_options{}, time_point::max(), generation, auth, std::move(first).error());
     }
 
     /// As `try_call(request)`, with per-call settings (deadline, idempotency).
     result_type try_call(const request_type& request, const call_options& options) {
         const time_point deadline = effective_deadline(options, clock_);
         const std::uint64_t generation = transport_.generation();
+        const std::uint64_t auth = auth_epoch();
         outcome<response_type> first = send(request, deadline);
         if (first) return std::move(*first);
-        return recover(request, options, deadline, generation, std::move(first).error());
+        return recover(request, options, deadline, generation, auth, std::move(first).error());
     }
 
     /// One call with recovery; on failure sets `ec` and returns a value-initialized response.
@@ -145,12 +149,12 @@ private:
 
     MCP_RECOVERY_NOINLINE MCP_RECOVERY_COLD result_type recover(const request_type& request,
                                                                  const call_options& options, time_point deadline,
-                                                                 std::uint64_t generation, failure last) {
+                                                                 std::uint64_t generation, std::uint64_t auth_seen,
+                                                                 failure last) {
         recovery_plan<Classifier, RetryPolicy, Backoff, Observer> plan(
             classifier_, retry_, backoff_, observer_, options_,
             resolve_idempotency(options.idempotency, method_of(request), options.annotations),
             has_refresh_auth_v<Transport>, clock_.now(), deadline);
-
         for (int attempt = 1;; ++attempt) {
             const recovery_step step = plan.next(last, attempt, clock_.now());
             switch (step.what) {
@@ -166,13 +170,14 @@ private:
                 break;
             case recovery_step::action::refresh_auth:
                 if constexpr (has_refresh_auth_v<Transport>) {
-                    outcome<void> r = transport_.refresh_auth();
+                    outcome<void> r = refresh_auth(auth_seen);
                     if (!r) return give_up(errc::unauthorized, std::move(r).error());
                 }
                 break;
             }
             observer_.on_retry(step.kind, attempt, step.wait);
             generation = transport_.generation();
+            auth_seen = auth_epoch();
             outcome<response_type> next = send(request, deadline);
             if (next) {
                 observer_.on_recovered(attempt + 1, clock_.now() - plan.started());
@@ -180,6 +185,24 @@ private:
             }
             last = std::move(next).error();
         }
+    }
+
+    // Credential refreshes finished before a send: a refresh finished after it is shared by the
+    // callers whose send failed, not repeated. Nothing to read when the transport cannot refresh.
+    std::uint64_t auth_epoch() const noexcept {
+        if constexpr (has_refresh_auth_v<Transport>) return auth_refreshes_.load(std::memory_order_acquire);
+        else return 0;
+    }
+
+    // One refresh of credentials at a time (the transport's refresh_auth is not required to be
+    // thread-safe); callers whose request failed before a refresh that finished meanwhile retry
+    // with its credentials instead of refreshing again.
+    outcome<void> refresh_auth(std::uint64_t seen) {
+        std::lock_guard<std::mutex> lock(auth_mutex_);
+        if (auth_refreshes_.load(std::memory_order_relaxed) != seen) return {};
+        outcome<void> r = transport_.refresh_auth();
+        if (r) auth_refreshes_.fetch_add(1, std::memory_order_release);
+        return r;
     }
 
     Transport transport_;
@@ -191,6 +214,8 @@ private:
     MCP_RECOVERY_NO_UNIQUE_ADDRESS Clock clock_{};
     client_options options_{};
     reconnect_hook hook_;
+    std::mutex auth_mutex_;
+    std::atomic<std::uint64_t> auth_refreshes_{0};
 };
 
 }  // namespace mcp_recovery

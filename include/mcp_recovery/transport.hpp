@@ -32,7 +32,8 @@ namespace mcp_recovery {
 /// | `t.terminate()` | `outcome<void>` | end the session (HTTP DELETE) |
 ///
 /// `send` and `generation` are called concurrently by every caller of one client; `reconnect` and
-/// `refresh_auth` are called by one thread at a time per client.
+/// `refresh_auth` are called by one thread at a time per client (`recovering_client` serializes
+/// them, and callers rejected with the same credentials share one refresh).
 namespace detail {
 
 template <class T, class = void>

@@ -7,6 +7,8 @@
 #include "test_support.hpp"
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -187,4 +189,66 @@ TEST_CASE("concurrent stale failures cause no reconnect", "[concurrency]") {
     CHECK(c.observer().failures(failure_kind::session_expired) == callers);
     CHECK(c.observer().reconnects() == 0);
     CHECK(c.transport().reconnects() == 1);
+}
+
+namespace {
+
+// Answers 401 until the credentials were refreshed once; the refresh waits until `callers` sends
+// have failed, so that every caller's request fails with the old credentials first.
+class auth_transport {
+public:
+    using request_type = mt::scripted_request;
+    using response_type = mt::scripted_response;
+
+    explicit auth_transport(int callers) : callers_(callers) {}
+
+    outcome<response_type> send(const request_type& r) {
+        if (token_.load() == 0) {
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                ++rejected_;
+            }
+            cv_.notify_all();
+            return mt::failures::unauthorized();
+        }
+        return response_type{r.key};
+    }
+    outcome<void> reconnect() { return {}; }
+    std::uint64_t generation() const noexcept { return 1; }
+    outcome<void> refresh_auth() {
+        refreshes_.fetch_add(1);
+        std::unique_lock<std::mutex> lock(mutex_);
+        const bool all_failed = cv_.wait_for(lock, 20s, [&] { return rejected_ >= callers_; });
+        if (!all_failed) gate_timed_out_ = true;
+        token_.fetch_add(1);
+        return {};
+    }
+    int refreshes() const { return refreshes_.load(); }
+    bool gate_timed_out() const { return gate_timed_out_; }
+
+private:
+    const int callers_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    int rejected_ = 0;
+    bool gate_timed_out_ = false;
+    std::atomic<int> token_{0};
+    std::atomic<int> refreshes_{0};
+};
+
+}  // namespace
+
+TEST_CASE("16 callers rejected with 401 at once share one credential refresh", "[concurrency][auth]") {
+    constexpr int callers = 16;
+    recovering_client<auth_transport, default_classifier, retry_once, no_backoff> client{std::in_place, callers};
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < callers; ++i)
+        threads.emplace_back([&] {
+            if (client.try_call(mt::scripted_request{"tools/list", "k"})) ok.fetch_add(1);
+        });
+    for (auto& t : threads) t.join();
+    CHECK_FALSE(client.transport().gate_timed_out());
+    CHECK(ok.load() == callers);
+    CHECK(client.transport().refreshes() == 1);
 }
