@@ -8,6 +8,7 @@
 #include "raw_http_server.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <string>
 
 using namespace mcp_recovery;
@@ -42,6 +43,13 @@ failure send_failure(mb::streamable_http_transport& t, const mb::request& r = to
     auto out = t.send(r);
     REQUIRE_FALSE(out);
     return out.error();
+}
+
+/// One chunk of a chunked body.
+std::string chunk_of(const std::string& data) {
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+    return size + data + "\r\n";
 }
 
 std::string json_result(const std::string& req) {
@@ -347,6 +355,26 @@ TEST_CASE("a server that closes the connection after every answer costs no failu
     REQUIRE(client.transport().connect());
     for (int i = 0; i < 5; ++i) REQUIRE(client.try_call(tool_call));
     CHECK(client.transport().connections_opened() >= 5);
+}
+
+TEST_CASE("an event stream left open after its response costs the drain window, not the read timeout",
+          "[beast][keep_alive]") {
+    raw_http_server server(mcp_script([](const std::string& req) {
+        const std::string event = "data: " + json_result(req) + "\n\n";
+        return raw_answer{"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                              chunk_of(event),
+                          /*hang=*/true};
+    }));
+    auto o = options_for(server);
+    o.read_timeout = 5s;
+    o.stream_drain_timeout = 20ms;
+    mb::streamable_http_transport t(o);
+    REQUIRE(t.connect());
+    const auto start = std::chrono::steady_clock::now();
+    auto r = t.send(tool_call);
+    REQUIRE(r);
+    CHECK_FALSE(r->is_error());
+    CHECK(std::chrono::steady_clock::now() - start < 4s);  // the drain gave up, not the 5 s read timeout
 }
 
 TEST_CASE("DELETE answered with 405 still ends the session locally", "[beast][session]") {

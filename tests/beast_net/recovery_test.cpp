@@ -193,6 +193,14 @@ TEST_CASE("keep-alive connections are reused; after a restart a new one carries 
     CHECK(f.client.transport().connections_opened() > opened);
 }
 
+TEST_CASE("event streams that the server ends after the response leave the connection reusable",
+          "[beast][transport]") {
+    fixture f(fs::response_mode::sse);
+    const auto opened = f.client.transport().connections_opened();
+    for (int i = 0; i < 20; ++i) REQUIRE(f.client.try_call(echo_call, read_only()));
+    CHECK(f.client.transport().connections_opened() == opened);
+}
+
 TEST_CASE("the transport sends the session id and the negotiated protocol version", "[beast][transport]") {
     fixture f;
     auto& t = f.client.transport();

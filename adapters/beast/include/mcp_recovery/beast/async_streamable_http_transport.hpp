@@ -219,8 +219,22 @@ private:
                 if (ec) break;
             }
             x.error = reader.finish(ec, x.stream_broken);
-            if (x.error || !parser.is_done()) c->close();
-            if (x.error) co_return x;
+            if (x.error) {
+                c->close();
+                co_return x;
+            }
+            // The response arrived: read what is left of the stream for a short while (it should
+            // end now), so that the connection can be reused; else close it.
+            const time_point drain_end = std::min(deadline, clock_type::now() + o.stream_drain_timeout);
+            std::size_t drained = 0;
+            while (o.stream_drain_timeout > duration::zero() && !parser.is_done() && drained < base::max_drain) {
+                std::size_t got = 0;
+                const std::error_code drain_error =
+                    co_await c->read_some(parser, chunk, sizeof chunk, got, o.stream_drain_timeout, drain_end);
+                if (drain_error) break;
+                drained += got;
+            }
+            if (!parser.is_done()) c->close();
         } else {
             const bool success = x.status >= 200 && x.status < 300;
             const std::size_t limit = success ? body_limit : o.max_error_body_size;

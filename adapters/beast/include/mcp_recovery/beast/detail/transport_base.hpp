@@ -95,6 +95,10 @@ struct transport_options {
     duration write_timeout = std::chrono::seconds(10);
     duration read_timeout = std::chrono::seconds(60);  ///< until the headers, and between two reads of a body or stream
     duration max_idle = std::chrono::seconds(4);       ///< pooled connections idle longer are not reused
+    /// After the response arrived on an event stream, how long to wait for the server to end
+    /// that stream (as the spec says it should) so that the connection can be reused; a stream
+    /// still open then, or longer than 64 KiB, is closed instead. 0: close at once.
+    duration stream_drain_timeout = std::chrono::milliseconds(5);
 
     // stream resumption (SEP-1699): when the event stream answering a request ends or breaks
     // (EOF, reset; not a timeout) before the response, after at least one event with an `id:`,
@@ -283,6 +287,8 @@ protected:
 
     using parser_type = bhttp::response_parser<bhttp::buffer_body>;
     static constexpr std::size_t chunk_size = 16 * 1024;
+    /// Most bytes of an event stream read after its response, to reuse the connection.
+    static constexpr std::size_t max_drain = 64 * 1024;
 
     session snapshot() const {
         std::lock_guard<std::mutex> lock(state_mutex_);
