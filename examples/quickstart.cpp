@@ -1,4 +1,4 @@
-// The README's usage example, compiled and run by the test suite.
+// A minimal recovering client over the in-memory transport; run by the test suite.
 #include <mcp_recovery/recovering_client.hpp>
 #include <mcp_recovery/testing/scripted_transport.hpp>
 
