@@ -131,6 +131,25 @@ failure translate_with(const Preset& preset, std::exception_ptr e) {
     }
 }
 
+/// What every preset shares: a `foreign_error` becomes a failure with its message, the details
+/// the preset's `describe` reads from it (by default the code as a JSON-RPC code), and, when the
+/// preset's `is_session_loss` says so, a refused request on a lost session; an exception becomes
+/// such a `foreign_error` (`translate_with`).
+template <class Preset>
+struct preset {
+    static void describe(const foreign_error& e, failure& f) noexcept { f.jsonrpc_code = e.code; }
+
+    failure operator()(const foreign_error& e) const {
+        failure f = with_message(e);
+        Preset::describe(e, f);
+        if (Preset::is_session_loss(e)) mark_session_loss(f);
+        return f;
+    }
+    failure operator()(std::exception_ptr e) const {
+        return translate_with(static_cast<const Preset&>(*this), std::move(e));
+    }
+};
+
 }  // namespace detail
 
 namespace presets {
@@ -142,7 +161,7 @@ namespace presets {
 /// (`McpError`) it is a JSON-RPC code. Session loss: a `StreamableHTTPError` with 404, or with 400
 /// and a lost-session phrase in the body ("No valid session ID provided"). The SDK keeps the
 /// stale session id: reconnect with a new transport object, not the old one.
-struct typescript_sdk {
+struct typescript_sdk : detail::preset<typescript_sdk> {
     static constexpr std::string_view name = "TypeScript SDK";
 
     static bool is_http_error(const foreign_error& e) noexcept { return detail::icontains(e.type, "streamablehttperror"); }
@@ -152,57 +171,34 @@ struct typescript_sdk {
         return *e.code == 404 || (*e.code == 400 && detail::names_lost_session(e.message));
     }
 
-    failure operator()(const foreign_error& e) const {
-        failure f = detail::with_message(e);
-        if (is_http_error(e)) {
-            if (std::optional<int> status = detail::as_status(e.code)) detail::set_status(f, *status);
-        } else {
-            f.jsonrpc_code = e.code;
-        }
-        if (is_session_loss(e)) detail::mark_session_loss(f);
-        return f;
+    static void describe(const foreign_error& e, failure& f) noexcept {
+        if (!is_http_error(e)) f.jsonrpc_code = e.code;
+        else if (std::optional<int> status = detail::as_status(e.code)) detail::set_status(f, *status);
     }
-    failure operator()(std::exception_ptr e) const { return detail::translate_with(*this, std::move(e)); }
 };
 
 /// The Python SDK (`mcp` v1.x) client, seen through a bridge: an `McpError` whose code is a
 /// JSON-RPC code. Session loss: code **+32600** (positive: the SDK's own code for it, set when
 /// the server answered 404), message "Session terminated". A negative -32600 is an ordinary
 /// invalid request.
-struct python_sdk {
+struct python_sdk : detail::preset<python_sdk> {
     static constexpr std::string_view name = "Python SDK";
 
     static bool is_session_loss(const foreign_error& e) noexcept {
         if (e.code) return *e.code == 32600;
         return detail::icontains(e.message, "session terminated");
     }
-
-    failure operator()(const foreign_error& e) const {
-        failure f = detail::with_message(e);
-        f.jsonrpc_code = e.code;
-        if (is_session_loss(e)) detail::mark_session_loss(f);
-        return f;
-    }
-    failure operator()(std::exception_ptr e) const { return detail::translate_with(*this, std::move(e)); }
 };
 
 /// The Go SDK client, seen through a bridge. Session loss: `ErrSessionMissing` ("session not
 /// found", possibly wrapped: the type or the message says it). The SDK raises it only when the
 /// 404 body is not JSON-RPC. A code, when given, is a JSON-RPC code.
-struct go_sdk {
+struct go_sdk : detail::preset<go_sdk> {
     static constexpr std::string_view name = "Go SDK";
 
     static bool is_session_loss(const foreign_error& e) noexcept {
         return detail::icontains(e.type, "errsessionmissing") || detail::icontains(e.message, "session not found");
     }
-
-    failure operator()(const foreign_error& e) const {
-        failure f = detail::with_message(e);
-        f.jsonrpc_code = e.code;
-        if (is_session_loss(e)) detail::mark_session_loss(f);
-        return f;
-    }
-    failure operator()(std::exception_ptr e) const { return detail::translate_with(*this, std::move(e)); }
 };
 
 /// The C# SDK (`ModelContextProtocol`) client, seen through a bridge.
@@ -214,7 +210,7 @@ struct go_sdk {
 /// Any other `ClientTransportClosedException` means the transport closed (a stdio server exited):
 /// a lost connection (`connection_aborted`, delivery unknown). For an `HttpRequestException` the
 /// code is the HTTP status; for other types a JSON-RPC code.
-struct csharp_sdk {
+struct csharp_sdk : detail::preset<csharp_sdk> {
     static constexpr std::string_view name = "C# SDK";
 
     static bool is_transport_closed(const foreign_error& e) noexcept {
@@ -229,42 +225,26 @@ struct csharp_sdk {
         return (is_transport_closed(e) || is_http_request_error(e)) && e.code && *e.code == 404;
     }
 
-    failure operator()(const foreign_error& e) const {
-        failure f = detail::with_message(e);
-        if (is_transport_closed(e) || is_http_request_error(e)) {
-            if (std::optional<int> status = detail::as_status(e.code)) detail::set_status(f, *status);
-        } else {
-            f.jsonrpc_code = e.code;
-        }
-        if (is_session_loss(e)) {
-            detail::mark_session_loss(f);
-        } else if (is_transport_closed(e)) {
+    static void describe(const foreign_error& e, failure& f) noexcept {
+        if (!is_transport_closed(e) && !is_http_request_error(e)) f.jsonrpc_code = e.code;
+        else if (std::optional<int> status = detail::as_status(e.code)) detail::set_status(f, *status);
+        if (is_transport_closed(e) && !is_session_loss(e)) {
             f.transport_error = std::make_error_code(std::errc::connection_aborted);
             f.delivered = delivery::unknown;
         }
-        return f;
     }
-    failure operator()(std::exception_ptr e) const { return detail::translate_with(*this, std::move(e)); }
 };
 
 /// hkr04/cpp-mcp: `mcp::mcp_exception` (a `std::runtime_error` with `code()`, a JSON-RPC
 /// `mcp::error_code`). Session loss: code -32600 (`invalid_request`) with "Session not
 /// initialized" (without a code, the message alone). Its failures need `sdk_session_rules` (the
 /// core's phrases do not include this one).
-struct hkr04_cpp_mcp {
+struct hkr04_cpp_mcp : detail::preset<hkr04_cpp_mcp> {
     static constexpr std::string_view name = "hkr04/cpp-mcp";
 
     static bool is_session_loss(const foreign_error& e) noexcept {
         return (!e.code || *e.code == -32600) && detail::icontains(e.message, "session not initialized");
     }
-
-    failure operator()(const foreign_error& e) const {
-        failure f = detail::with_message(e);
-        f.jsonrpc_code = e.code;
-        if (is_session_loss(e)) detail::mark_session_loss(f);
-        return f;
-    }
-    failure operator()(std::exception_ptr e) const { return detail::translate_with(*this, std::move(e)); }
 };
 
 /// 0xeb/fastmcpp: `fastmcpp::TransportError` (a `std::runtime_error`) with "StreamableHttp
@@ -272,7 +252,7 @@ struct hkr04_cpp_mcp {
 /// re-initializing, clear the stale session id (`client.disconnect(true)`), or the new
 /// `initialize` carries it. A 400 has no body in the message, so it cannot be told apart from a
 /// validation error: it stays `permanent`.
-struct fastmcpp {
+struct fastmcpp : detail::preset<fastmcpp> {
     static constexpr std::string_view name = "0xeb/fastmcpp";
 
     static std::optional<int> status(const foreign_error& e) noexcept {
@@ -280,13 +260,9 @@ struct fastmcpp {
     }
     static bool is_session_loss(const foreign_error& e) noexcept { return status(e) == 404; }
 
-    failure operator()(const foreign_error& e) const {
-        failure f = detail::with_message(e);
+    static void describe(const foreign_error& e, failure& f) noexcept {
         if (std::optional<int> s = status(e)) detail::set_status(f, *s);
-        if (is_session_loss(e)) detail::mark_session_loss(f);
-        return f;
     }
-    failure operator()(std::exception_ptr e) const { return detail::translate_with(*this, std::move(e)); }
 };
 
 /// caomengxuan666/cxxmcp: `mcp::core::Error` (`code`, `message`, `detail`) in a
@@ -294,28 +270,24 @@ struct fastmcpp {
 /// "http transport session was terminated"; the detail holds the HTTP status ("404"), which
 /// becomes `http_status`. Recent versions re-initialize once inside `Client` before the error
 /// reaches you; it arrives when that failed, or from older versions.
-struct cxxmcp {
+struct cxxmcp : detail::preset<cxxmcp> {
     static constexpr std::string_view name = "caomengxuan666/cxxmcp";
 
     static bool is_session_loss(const foreign_error& e) noexcept {
         return (!e.code || *e.code == -32600) && detail::icontains(e.message, "session was terminated");
     }
 
-    failure operator()(const foreign_error& e) const {
-        failure f = detail::with_message(e);
+    static void describe(const foreign_error& e, failure& f) noexcept {
         f.jsonrpc_code = e.code;
         if (std::optional<int> s = detail::status_of(e.detail)) detail::set_status(f, *s);
-        if (is_session_loss(e)) detail::mark_session_loss(f);
-        return f;
     }
-    failure operator()(std::exception_ptr e) const { return detail::translate_with(*this, std::move(e)); }
 };
 
 /// itcv-GmbH/cpp-mcp-sdk: `std::runtime_error` with "Unexpected HTTP status <status> (expected
 /// 200)." or, for a 400, "HTTP 400: <body>". The status becomes `http_status`. Session loss: 404
 /// (the SDK has already cleared its session state), or 400 whose body has a lost-session phrase
 /// ("No valid session ID provided").
-struct itcv_cpp_mcp_sdk {
+struct itcv_cpp_mcp_sdk : detail::preset<itcv_cpp_mcp_sdk> {
     static constexpr std::string_view name = "itcv-GmbH/cpp-mcp-sdk";
 
     static std::optional<int> status(const foreign_error& e) noexcept {
@@ -330,13 +302,9 @@ struct itcv_cpp_mcp_sdk {
         return s == 404 || (s == 400 && detail::names_lost_session(e.message));
     }
 
-    failure operator()(const foreign_error& e) const {
-        failure f = detail::with_message(e);
+    static void describe(const foreign_error& e, failure& f) noexcept {
         if (std::optional<int> s = status(e)) detail::set_status(f, *s);
-        if (is_session_loss(e)) detail::mark_session_loss(f);
-        return f;
     }
-    failure operator()(std::exception_ptr e) const { return detail::translate_with(*this, std::move(e)); }
 };
 
 }  // namespace presets
