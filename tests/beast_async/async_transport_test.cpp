@@ -16,7 +16,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -316,52 +315,7 @@ TEST_CASE("coroutines on a 4-thread pool on an expired session over HTTP: one in
     }
 }
 
-TEST_CASE("every fault, async: the expected outcome, never executed twice", "[async][recovery]") {
-    enum class expect { recovered, not_replayable, unauthorized };
-    struct fault_case {
-        const char* name;
-        std::function<fs::fault()> make;
-        expect idempotent;
-        expect non_idempotent;
-        int executions_non_idempotent;
-    };
-    const std::vector<fault_case> cases{
-        {"429 with Retry-After", [] { return fs::fault::too_many_requests(0); }, expect::recovered, expect::recovered, 1},
-        {"503 without a hint", [] { return fs::fault::service_unavailable(); }, expect::recovered, expect::recovered, 1},
-        {"500 (may have run)", [] { return fs::fault::internal_error(); }, expect::recovered, expect::not_replayable, 0},
-        {"401", [] { return fs::fault::unauthorized(); }, expect::unauthorized, expect::unauthorized, 0},
-        {"reset before executing", [] { return fs::fault::reset_before_execute(); }, expect::recovered, expect::not_replayable, 0},
-        {"reset after executing", [] { return fs::fault::reset_after_execute(); }, expect::recovered, expect::not_replayable, 1},
-        {"stream cut after an event", [] { return fs::fault::cut_stream_after_event(); }, expect::recovered, expect::not_replayable, 1},
-    };
-    for (const auto& c : cases) {
-        for (bool idempotent : {true, false}) {
-            CAPTURE(c.name, idempotent);
-            fixture f;
-            const std::string key = std::string("k-") + c.name;
-            f.server.inject(c.make(), fs::fault_match::tool_call());
-            auto r = idempotent ? f.call(echo_call, read_only()) : f.call(count_call(key));
-            switch (idempotent ? c.idempotent : c.non_idempotent) {
-            case expect::recovered:
-                REQUIRE(r);
-                CHECK_FALSE(r->is_error());
-                break;
-            case expect::not_replayable:
-                REQUIRE_FALSE(r);
-                CHECK(r.error().code == errc::not_replayable);
-                REQUIRE(r.error().last_failure);
-                CHECK(r.error().last_failure->delivered == delivery::unknown);
-                break;
-            case expect::unauthorized:
-                REQUIRE_FALSE(r);
-                CHECK(r.error().code == errc::unauthorized);
-                CHECK(f.client.transport().generation() == 1);
-                break;
-            }
-            if (!idempotent) CHECK(f.server.executions(key) == static_cast<std::uint64_t>(c.executions_non_idempotent));
-        }
-    }
-}
+// Every fault of flaky_server against the async client (and the sync one): tests/reliability.
 
 TEST_CASE("a server restart mid-run is recovered by the async client", "[async][recovery]") {
     fixture f;

@@ -26,11 +26,8 @@ namespace mcp_recovery::beast::detail {
 /// Where Asio has per-operation cancellation (Boost >= 1.80), the awaiting coroutine's
 /// cancellation slot reaches every operation: a cancelled step ends with `operation_canceled`.
 /// Used by one coroutine at a time; the transport pools them.
-class async_connection {
+class async_connection : public connection_streams {
 public:
-#if defined(MCP_RECOVERY_BEAST_TLS)
-    using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
-#endif
     template <class T>
     using awaitable = net::awaitable<T>;
 
@@ -73,7 +70,7 @@ public:
             if (ec) co_return portable(ec);
         }
 
-        auto& tcp_layer = make_plain_or_tls(tls_context);
+        auto& tcp_layer = make_stream(ex_, tls_context);
         tcp_layer.expires_after(budget(timeout, deadline));
         co_await tcp_layer.async_connect(endpoints, net::redirect_error(net::use_awaitable, ec));
         if (ec) co_return portable(ec);
@@ -140,65 +137,8 @@ public:
         co_return finish(ec);
     }
 
-    /// Whether the peer closed this idle connection, without blocking.
-    bool peer_closed() { return !open_ || idle_socket_closed(lowest().socket()); }
-
-    void close() noexcept {
-        open_ = false;
-        if (!has_stream()) return;
-        boost::system::error_code ignored;
-        lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
-        lowest().socket().close(ignored);
-    }
-
-    bool is_open() const noexcept { return open_; }
-    time_point idle_since{};
-    bool reused = false;
-    const std::string& last_tls_error() const noexcept { return last_tls_error_; }
-
 private:
-    std::error_code finish(const boost::system::error_code& ec) {
-        if (!ec) return {};
-        open_ = false;
-        return portable(ec);
-    }
-
-    template <class TlsContext>
-    boost::beast::tcp_stream& make_plain_or_tls(TlsContext* tls_context) {
-#if defined(MCP_RECOVERY_BEAST_TLS)
-        if (tls_context) {
-            tls_ = std::make_unique<tls_stream>(ex_, *tls_context);
-            return tls_->next_layer();
-        }
-#else
-        (void)tls_context;
-#endif
-        plain_ = std::make_unique<boost::beast::tcp_stream>(ex_);
-        return *plain_;
-    }
-
-    boost::beast::tcp_stream& lowest() {
-#if defined(MCP_RECOVERY_BEAST_TLS)
-        if (tls_) return tls_->next_layer();
-#endif
-        return *plain_;
-    }
-
-    bool has_stream() const noexcept {
-#if defined(MCP_RECOVERY_BEAST_TLS)
-        if (tls_) return true;
-#endif
-        return plain_ != nullptr;
-    }
-
     net::any_io_executor ex_;
-    std::unique_ptr<boost::beast::tcp_stream> plain_;
-#if defined(MCP_RECOVERY_BEAST_TLS)
-    std::unique_ptr<tls_stream> tls_;
-#endif
-    boost::beast::flat_buffer buffer_;
-    bool open_ = false;
-    std::string last_tls_error_;
 };
 
 }  // namespace mcp_recovery::beast::detail

@@ -77,15 +77,94 @@ inline bool idle_socket_closed(tcp::socket& socket) {
     return !open;  // 0 bytes (EOF) or an error
 }
 
-/// One HTTP/1.1 connection with its own io_context, so that every blocking step is an async
-/// operation bounded by a real timer (Beast's `expires_after` does not apply to blocking calls).
-/// Used by one thread at a time; the transport pools them.
-class connection {
+/// The streams of one HTTP/1.1 connection (plain TCP, or TLS over TCP) and its state, shared by
+/// the blocking `connection` and the awaited `async_connection`.
+class connection_streams {
 public:
 #if defined(MCP_RECOVERY_BEAST_TLS)
     using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 #endif
 
+    /// Whether the peer closed this idle connection (a pending EOF or reset), without blocking.
+    bool peer_closed() { return !open_ || idle_socket_closed(lowest().socket()); }
+
+    void close() noexcept {
+        open_ = false;
+        if (!has_stream()) return;
+        boost::system::error_code ignored;
+        lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+        lowest().socket().close(ignored);
+    }
+
+    bool is_open() const noexcept { return open_; }
+    time_point idle_since{};
+    bool reused = false;
+    const std::string& last_tls_error() const noexcept { return last_tls_error_; }
+
+protected:
+    connection_streams() = default;
+    ~connection_streams() = default;
+
+    /// Creates the stream on `context` (an io_context or an executor): TLS over TCP when
+    /// `tls_context` is given. Returns the TCP layer, for connecting.
+    template <class ContextOrExecutor, class TlsContext>
+    boost::beast::tcp_stream& make_stream(ContextOrExecutor& context, TlsContext* tls_context) {
+#if defined(MCP_RECOVERY_BEAST_TLS)
+        if (tls_context) {
+            tls_ = std::make_unique<tls_stream>(context, *tls_context);
+            return tls_->next_layer();
+        }
+#else
+        (void)tls_context;
+#endif
+        plain_ = std::make_unique<boost::beast::tcp_stream>(context);
+        return *plain_;
+    }
+
+    boost::beast::tcp_stream& lowest() {
+#if defined(MCP_RECOVERY_BEAST_TLS)
+        if (tls_) return tls_->next_layer();
+#endif
+        return *plain_;
+    }
+
+    bool has_stream() const noexcept {
+#if defined(MCP_RECOVERY_BEAST_TLS)
+        if (tls_) return true;
+#endif
+        return plain_ != nullptr;
+    }
+
+    /// Calls `f` with the stream to read and write (the TLS stream, or the TCP one).
+    template <class F>
+    decltype(auto) with_stream(F&& f) {
+#if defined(MCP_RECOVERY_BEAST_TLS)
+        if (tls_) return f(*tls_);
+#endif
+        return f(*plain_);
+    }
+
+    /// `ec` as the portable code, marking the connection broken on any error.
+    std::error_code finish(const boost::system::error_code& ec) {
+        if (!ec) return {};
+        open_ = false;
+        return portable(ec);
+    }
+
+    std::unique_ptr<boost::beast::tcp_stream> plain_;
+#if defined(MCP_RECOVERY_BEAST_TLS)
+    std::unique_ptr<tls_stream> tls_;
+#endif
+    boost::beast::flat_buffer buffer_;
+    bool open_ = false;
+    std::string last_tls_error_;
+};
+
+/// One HTTP/1.1 connection with its own io_context, so that every blocking step is an async
+/// operation bounded by a real timer (Beast's `expires_after` does not apply to blocking calls).
+/// Used by one thread at a time; the transport pools them.
+class connection : public connection_streams {
+public:
     connection() = default;
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
@@ -121,7 +200,7 @@ public:
             if (ec) return portable(ec);
         }
 
-        auto& tcp_layer = make_plain_or_tls(tls_context);
+        auto& tcp_layer = make_stream(ioc_, tls_context);
         tcp_layer.expires_after(budget(timeout, deadline));
         tcp_layer.async_connect(endpoints, [&](const boost::system::error_code& e, const tcp::endpoint&) { ec = e; });
         run();
@@ -162,8 +241,7 @@ public:
         });
         run();
         written = n > 0 || !ec;
-        if (ec) open_ = false;
-        return ec ? portable(ec) : std::error_code{};
+        return finish(ec);
     }
 
     template <class Parser>
@@ -174,8 +252,7 @@ public:
             bhttp::async_read_header(s, buffer_, parser, [&](const boost::system::error_code& e, std::size_t) { ec = e; });
         });
         run();
-        if (ec) open_ = false;
-        return ec ? portable(ec) : std::error_code{};
+        return finish(ec);
     }
 
     /// Reads some of a `buffer_body` message into `out`; returns bytes placed there.
@@ -192,80 +269,16 @@ public:
         run();
         got = size - parser.get().body().size;
         if (ec == bhttp::error::need_buffer) ec = {};
-        if (ec) open_ = false;
-        return ec ? portable(ec) : std::error_code{};
+        return finish(ec);
     }
-
-    /// Whether the peer closed this idle connection (a pending EOF or reset), without blocking.
-    bool peer_closed() { return !open_ || idle_socket_closed(lowest().socket()); }
-
-    void close() noexcept {
-        open_ = false;
-        boost::system::error_code ignored;
-        if (plain_) {
-            plain_->socket().shutdown(tcp::socket::shutdown_both, ignored);
-            plain_->socket().close(ignored);
-        }
-#if defined(MCP_RECOVERY_BEAST_TLS)
-        if (tls_) {
-            tls_->next_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
-            tls_->next_layer().socket().close(ignored);
-        }
-#endif
-    }
-
-    bool is_open() const noexcept { return open_; }
-    void mark_broken() noexcept { open_ = false; }
-    time_point idle_since{};
-    bool reused = false;
-    const std::string& last_tls_error() const noexcept { return last_tls_error_; }
 
 private:
-    template <class TlsContext>
-    boost::beast::tcp_stream& make_plain_or_tls(TlsContext* tls_context) {
-#if defined(MCP_RECOVERY_BEAST_TLS)
-        if (tls_context) {
-            tls_ = std::make_unique<tls_stream>(ioc_, *tls_context);
-            return tls_->next_layer();
-        }
-#else
-        (void)tls_context;
-#endif
-        plain_ = std::make_unique<boost::beast::tcp_stream>(ioc_);
-        return *plain_;
-    }
-
-    boost::beast::tcp_stream& lowest() {
-#if defined(MCP_RECOVERY_BEAST_TLS)
-        if (tls_) return tls_->next_layer();
-#endif
-        return *plain_;
-    }
-
-    template <class F>
-    void with_stream(F&& f) {
-#if defined(MCP_RECOVERY_BEAST_TLS)
-        if (tls_) {
-            f(*tls_);
-            return;
-        }
-#endif
-        f(*plain_);
-    }
-
     void run() {
         ioc_.restart();
         ioc_.run();
     }
 
     net::io_context ioc_{1};
-    std::unique_ptr<boost::beast::tcp_stream> plain_;
-#if defined(MCP_RECOVERY_BEAST_TLS)
-    std::unique_ptr<tls_stream> tls_;
-#endif
-    boost::beast::flat_buffer buffer_;
-    bool open_ = false;
-    std::string last_tls_error_;
 };
 
 }  // namespace mcp_recovery::beast::detail
