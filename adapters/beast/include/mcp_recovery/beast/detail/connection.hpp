@@ -160,10 +160,16 @@ protected:
     std::string last_tls_error_;
 };
 
+/// The private io_context of a blocking connection. A base class declared before
+/// `connection_streams`, so that it is built before the streams and destroyed after them.
+struct private_io_context {
+    net::io_context ioc_{1};
+};
+
 /// One HTTP/1.1 connection with its own io_context, so that every blocking step is an async
 /// operation bounded by a real timer (Beast's `expires_after` does not apply to blocking calls).
 /// Used by one thread at a time; the transport pools them.
-class connection : public connection_streams {
+class connection : private private_io_context, public connection_streams {
 public:
     connection() = default;
     connection(const connection&) = delete;
@@ -277,8 +283,6 @@ private:
         ioc_.restart();
         ioc_.run();
     }
-
-    net::io_context ioc_{1};
 };
 
 }  // namespace mcp_recovery::beast::detail
