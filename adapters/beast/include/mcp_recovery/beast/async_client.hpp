@@ -23,21 +23,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <boost/version.hpp>
+#include "mcp_recovery/beast/detail/async_config.hpp"
 
 #if defined(BOOST_ASIO_HAS_CO_AWAIT)
-#define MCP_RECOVERY_BEAST_HAS_ASYNC 1
-
-/// Asio per-operation cancellation reaching Beast's operations (Boost >= 1.80): a call is
-/// cancelled through the cancellation slot of the coroutine that awaits it, as well as by `cancel()`.
-#if BOOST_VERSION >= 108000
-#define MCP_RECOVERY_BEAST_HAS_CANCELLATION_SLOTS 1
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/cancellation_state.hpp>
-#else
-#define MCP_RECOVERY_BEAST_HAS_CANCELLATION_SLOTS 0
-#endif
 
 #include "mcp_recovery/classifier.hpp"
 #include "mcp_recovery/error.hpp"
@@ -83,6 +71,12 @@ public:
     net::awaitable<bool> wait_until(time_point deadline) {
         co_await net::post(strand_, net::use_awaitable);  // continue on the strand: check and wait as one step
         if (set_.load()) co_return true;
+#if MCP_RECOVERY_BEAST_HAS_CANCELLATION_SLOTS
+        // A cancellation emitted before the timer's wait is installed on the slot would be lost
+        // (the slot had no handler yet): the state remembers it, so look before waiting.
+        const net::cancellation_state state = co_await net::this_coro::cancellation_state;
+        if (state.cancelled() != net::cancellation_type::none) co_return set_.load();
+#endif
         timer_.expires_at(deadline == time_point::max() ? clock_type::now() + std::chrono::hours(24 * 365) : deadline);
         boost::system::error_code ec;
         co_await timer_.async_wait(net::redirect_error(net::use_awaitable, ec));

@@ -145,6 +145,11 @@ private:
         for (std::size_t attempt = 0; attempt < this->options_.max_resume_attempts; ++attempt) {
             const std::optional<duration> wait = this->resume_wait(s, events, deadline);
             if (!wait) co_return std::nullopt;
+#if MCP_RECOVERY_BEAST_HAS_CANCELLATION_SLOTS
+            // Not after a cancellation that came between two operations (see async_event).
+            const boost::asio::cancellation_state state = co_await boost::asio::this_coro::cancellation_state;
+            if (state.cancelled() != boost::asio::cancellation_type::none) co_return std::nullopt;
+#endif
             boost::asio::steady_timer timer(ex_, *wait);
             boost::system::error_code ec;
             co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));

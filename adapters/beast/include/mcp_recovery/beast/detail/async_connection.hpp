@@ -6,6 +6,7 @@
 // <utility> first: Boost 1.74's Asio needs it with g++ 12 in C++20.
 #include <utility>
 
+#include "mcp_recovery/beast/detail/async_config.hpp"
 #include "mcp_recovery/beast/detail/connection.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
