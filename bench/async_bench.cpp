@@ -8,6 +8,7 @@
 //    storm on an expired session).
 #include <utility>
 
+#include "bench_support.hpp"
 #include "mcp_recovery/beast/async_client.hpp"
 #include "mcp_recovery/beast/async_streamable_http_transport.hpp"
 #include "mcp_recovery/beast/streamable_http_transport.hpp"
@@ -26,21 +27,6 @@
 #include <string_view>
 #include <vector>
 
-// ---- heap allocation counter (global operator new) ----
-#if defined(__GNUC__) && !defined(__clang__)
-// The replacement pair below is consistent; g++ cannot see that through Asio's inlined frames.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-namespace {
-std::atomic<std::uint64_t> g_allocations{0};
-}
-void* operator new(std::size_t n) {
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -260,9 +246,9 @@ int main(int argc, char** argv) {
     // Heap allocations per call, each way (one more round; the io_context and the spawn of the
     // loop itself are a handful, spread over n calls).
     auto allocations_per_call = [&](auto run_round) {
-        const std::uint64_t before = g_allocations.load();
+        const std::uint64_t before = mcp_recovery_bench::allocations.load();
         run_round();
-        return static_cast<double>(g_allocations.load() - before) / static_cast<double>(n);
+        return static_cast<double>(mcp_recovery_bench::allocations.load() - before) / static_cast<double>(n);
     };
     // Both from a coroutine of the caller's, as an application awaits them.
     const double direct_allocs = allocations_per_call([&] {

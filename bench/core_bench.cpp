@@ -1,6 +1,7 @@
 // Core benchmark: success-path overhead of recovering_client over calling the transport directly,
 // heap allocations per call, and reconnects performed when 1, 8 or 64 callers meet one expired
 // session. Figures are ratios taken in one run; see docs/benchmarks.md.
+#include "bench_support.hpp"
 #include "mcp_recovery/recovering_client.hpp"
 #include "mcp_recovery/testing/scripted_transport.hpp"
 
@@ -14,32 +15,11 @@
 #include <thread>
 #include <vector>
 
-// ---- heap allocation counter (global operator new) ----
-namespace {
-std::atomic<std::uint64_t> g_allocations{0};
-}
-void* operator new(std::size_t n) {
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
 using namespace mcp_recovery;
 using bench_clock = std::chrono::steady_clock;
-
-template <class T>
-inline void keep(T const& value) {
-#if defined(__GNUC__) || defined(__clang__)
-    asm volatile("" : : "r,m"(value) : "memory");
-#else
-    static volatile T sink;
-    sink = value;
-#endif
-}
 
 // An in-memory transport as cheap as a transport can be: answers every request at once.
 struct memory_request {
@@ -74,7 +54,7 @@ MCP_RECOVERY_NOINLINE double ns_per_call_direct(memory_transport& t, std::uint64
     const auto start = bench_clock::now();
     for (std::uint64_t i = 0; i < n; ++i) {
         auto r = t.send(memory_request{"tools/call", i});
-        keep(r->id);
+        mcp_recovery_bench::keep(r->id);
     }
     return std::chrono::duration<double, std::nano>(bench_clock::now() - start).count() / static_cast<double>(n);
 }
@@ -84,18 +64,18 @@ __attribute__((noinline)) MCP_RECOVERY_NOINLINE double ns_per_call_client(Client
     const auto start = bench_clock::now();
     for (std::uint64_t i = 0; i < n; ++i) {
         auto r = c.try_call(memory_request{"tools/call", i});
-        keep(r->id);
+        mcp_recovery_bench::keep(r->id);
     }
     return std::chrono::duration<double, std::nano>(bench_clock::now() - start).count() / static_cast<double>(n);
 }
 
 // Loops for the callgrind instruction count (bench/instructions.sh): no clock reads inside.
 MCP_RECOVERY_NOINLINE void instr_direct(memory_transport& t, std::uint64_t n) {
-    for (std::uint64_t i = 0; i < n; ++i) keep(t.send(memory_request{"tools/call", i})->id);
+    for (std::uint64_t i = 0; i < n; ++i) mcp_recovery_bench::keep(t.send(memory_request{"tools/call", i})->id);
 }
 template <class Client>
 MCP_RECOVERY_NOINLINE void instr_client(Client& c, std::uint64_t n) {
-    for (std::uint64_t i = 0; i < n; ++i) keep(c.try_call(memory_request{"tools/call", i})->id);
+    for (std::uint64_t i = 0; i < n; ++i) mcp_recovery_bench::keep(c.try_call(memory_request{"tools/call", i})->id);
 }
 
 double median(std::vector<double> v) {
@@ -139,9 +119,9 @@ int main(int argc, char** argv) {
     std::printf("| extra per call (median of per-round differences) | %.2f |\n", median(diffs));
     std::printf("| ratio client/direct | %.3f |\n\n", c_med / d_med);
 
-    const std::uint64_t before = g_allocations.load();
-    for (std::uint64_t i = 0; i < 100000; ++i) keep(client.try_call(memory_request{"tools/call", i})->id);
-    const std::uint64_t allocs = g_allocations.load() - before;
+    const std::uint64_t before = mcp_recovery_bench::allocations.load();
+    for (std::uint64_t i = 0; i < 100000; ++i) mcp_recovery_bench::keep(client.try_call(memory_request{"tools/call", i})->id);
+    const std::uint64_t allocs = mcp_recovery_bench::allocations.load() - before;
     std::printf("Heap allocations on the success path: %llu in 100000 calls (%.4f per call)\n\n",
                 static_cast<unsigned long long>(allocs), static_cast<double>(allocs) / 100000.0);
 

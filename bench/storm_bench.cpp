@@ -14,6 +14,7 @@
 // wrong, or the single flight did more than one initialize in a storm), never on timing.
 #include <utility>
 
+#include "bench_support.hpp"
 #include "mcp_recovery/beast/async_client.hpp"  // defines MCP_RECOVERY_BEAST_HAS_ASYNC where Asio has co_await
 #include "mcp_recovery/beast/streamable_http_transport.hpp"
 #include "mcp_recovery/beast/testing/flaky_server.hpp"
@@ -54,16 +55,6 @@ using us = std::chrono::duration<double, std::micro>;
 
 constexpr int max_threads = 256;  // the sync storms never start more threads than this
 constexpr int storm_sizes[] = {1, 8, 64, 256};
-
-template <class T>
-inline void keep(T const& value) {
-#if defined(__GNUC__) || defined(__clang__)
-    asm volatile("" : : "r,m"(value) : "memory");
-#else
-    static volatile T sink;
-    sink = value;
-#endif
-}
 
 // Hides from the optimizer where `p` points, so that a pure call on `*p` runs every time.
 template <class T>
@@ -449,7 +440,7 @@ MCP_RECOVERY_NOINLINE double classify_ns(const default_classifier& c, const fail
     for (std::uint64_t i = 0; i < n; ++i) {
         const failure_kind k = c.classify(*opaque(&f));
         wrong += k != expected;
-        keep(k);
+        mcp_recovery_bench::keep(k);
     }
     const double ns = thread_cpu_ns() - start;
     if (wrong != 0) ok = false;

@@ -7,6 +7,7 @@
 #include "mcp_recovery/beast/async_client.hpp"
 #include "mcp_recovery/beast/testing/flaky_server.hpp"
 
+#include "async_support.hpp"
 #include "catch.hpp"
 #include "raw_http_server.hpp"
 #include "test_support.hpp"
@@ -40,21 +41,6 @@ mb::transport_options options_for(const std::string& url) {
     o.read_timeout = 1s;
     o.resume_delay = 10ms;
     return o;
-}
-
-/// Runs one awaitable to completion on `ioc` and returns its value (exceptions are rethrown).
-template <class T>
-T run(net::io_context& ioc, net::awaitable<T> a) {
-    std::optional<T> out;
-    std::exception_ptr error;
-    net::co_spawn(ioc, std::move(a), [&](std::exception_ptr e, T v) {
-        error = e;
-        out = std::move(v);
-    });
-    ioc.restart();
-    ioc.run();
-    if (error) std::rethrow_exception(error);
-    return std::move(*out);
 }
 
 mb::request count_call(const std::string& key) {

@@ -15,6 +15,7 @@
 #include "mcp_recovery/recovering_client.hpp"
 #include "mcp_recovery/testing/manual_clock.hpp"
 
+#include "async_support.hpp"
 #include "catch.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -334,19 +335,7 @@ using async_client = mb::async_recovering_client<mb::async_streamable_http_trans
                                                  exponential_backoff, mb::async_single_flight_reconnector<no_backoff>,
                                                  counting_observer>;
 
-template <class T>
-T run(net::io_context& ioc, net::awaitable<T> a) {
-    std::optional<T> out;
-    std::exception_ptr error;
-    net::co_spawn(ioc, std::move(a), [&](std::exception_ptr e, T v) {
-        error = e;
-        out = std::move(v);
-    });
-    ioc.restart();
-    ioc.run();
-    if (error) std::rethrow_exception(error);
-    return std::move(*out);
-}
+using mcp_recovery_tests::run;
 
 cell_expectation run_async(const fault_row& row, request_kind kind, const std::string& key) {
     fs::flaky_server server;
