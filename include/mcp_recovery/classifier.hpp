@@ -29,46 +29,75 @@
 ///
 /// | Expression      | Type           | Semantics                                          |
 /// |-----------------|----------------|----------------------------------------------------|
-/// | `c.classify(f)` | `failure_kind` | What the client should do about `f`. Always decides. |
+/// | `c.classify(f)` | `failure_kind` or `classification` | What the client should do about `f`. Always decides; a `classification` may also say the delivery (overriding the transport's). |
 ///
 /// Rule concept (C++17 `is_classifier_rule_v<R>`, C++20 `classifier_rule<R>`), for `r` a `const R&`:
 ///
 /// | Expression   | Type                          | Semantics                                   |
 /// |--------------|-------------------------------|---------------------------------------------|
-/// | `r.match(f)` | `std::optional<failure_kind>` | A decision, or `std::nullopt`: no opinion.  |
+/// | `r.match(f)` | `std::optional<failure_kind>` or `std::optional<classification>` | A decision, or `std::nullopt`: no opinion. |
 ///
 /// Models: `spec_classifier`, `first_match<...>`, `default_classifier` (classifiers);
 /// `session_message_rules` (rule). Classification never does I/O and never allocates.
 
 namespace mcp_recovery {
 
+/// A classifier's decision: the kind, and what it knows about delivery.
+///
+/// `delivered` empty: the classifier has no knowledge beyond the transport's (`failure::delivered`
+/// stands). Set: it overrides the transport's, e.g. `rejected` for the server's lost-session answer
+/// (the server refused the request on a session it does not know, so it did not run it), or a
+/// user rule "502 with body `upstream gone` = rejected". Converts to and from `failure_kind`, so a
+/// classifier may return either.
+struct classification {
+    failure_kind kind = failure_kind::permanent;
+    std::optional<delivery> delivered;
+
+    constexpr classification() noexcept = default;
+    constexpr classification(failure_kind k) noexcept : kind(k) {}  // NOLINT: implicit by design
+    constexpr classification(failure_kind k, delivery d) noexcept : kind(k), delivered(d) {}
+
+    constexpr operator failure_kind() const noexcept { return kind; }  // NOLINT: implicit by design
+
+    /// The delivery that decides replay: the classifier's when it has one, else the transport's.
+    constexpr delivery delivery_of(const failure& f) const noexcept { return delivered ? *delivered : f.delivered; }
+};
+
 namespace detail {
+
+template <class R>
+struct is_decision : std::bool_constant<std::is_same_v<R, failure_kind> || std::is_same_v<R, classification>> {};
+
+template <class R>
+struct is_optional_decision
+    : std::bool_constant<std::is_same_v<R, std::optional<failure_kind>> || std::is_same_v<R, std::optional<classification>>> {};
 
 template <class T, class = void>
 struct has_classify : std::false_type {};
 
 template <class T>
 struct has_classify<T, std::void_t<decltype(std::declval<const T&>().classify(std::declval<const failure&>()))>>
-    : std::is_same<decltype(std::declval<const T&>().classify(std::declval<const failure&>())), failure_kind> {};
+    : is_decision<decltype(std::declval<const T&>().classify(std::declval<const failure&>()))> {};
 
 template <class T, class = void>
 struct has_match : std::false_type {};
 
 template <class T>
 struct has_match<T, std::void_t<decltype(std::declval<const T&>().match(std::declval<const failure&>()))>>
-    : std::is_same<decltype(std::declval<const T&>().match(std::declval<const failure&>())),
-                   std::optional<failure_kind>> {};
+    : is_optional_decision<decltype(std::declval<const T&>().match(std::declval<const failure&>()))> {};
 
 }  // namespace detail
 
-/// Whether `T` models the classifier concept: `failure_kind classify(const failure&) const`.
+/// Whether `T` models the classifier concept: `classify(const failure&) const` returning a
+/// `failure_kind` or a `classification` (a kind with the delivery the classifier knows).
 template <class T>
 struct is_classifier : detail::has_classify<T> {};
 
 template <class T>
 inline constexpr bool is_classifier_v = is_classifier<T>::value;
 
-/// Whether `T` models the rule concept: `std::optional<failure_kind> match(const failure&) const`.
+/// Whether `T` models the rule concept: `match(const failure&) const` returning
+/// `std::optional<failure_kind>` or `std::optional<classification>`.
 ///
 /// A rule may decline (`std::nullopt`); it is meant to sit in front of a classifier in a
 /// `first_match`.
@@ -81,15 +110,11 @@ inline constexpr bool is_classifier_rule_v = is_classifier_rule<T>::value;
 #if MCP_RECOVERY_HAS_CONCEPTS
 /// A type that turns any failure into a decision. Same requirements as `is_classifier`.
 template <class C>
-concept classifier = requires(const C& c, const failure& f) {
-    { c.classify(f) } -> std::same_as<failure_kind>;
-};
+concept classifier = is_classifier_v<C>;
 
 /// A type that decides some failures and passes on the rest. Same requirements as `is_classifier_rule`.
 template <class R>
-concept classifier_rule = requires(const R& r, const failure& f) {
-    { r.match(f) } -> std::same_as<std::optional<failure_kind>>;
-};
+concept classifier_rule = is_classifier_rule_v<R>;
 #endif
 
 /// Whether an error code means the caller cancelled the operation.
@@ -103,7 +128,8 @@ inline bool is_cancellation(const std::error_code& ec) noexcept {
 
 /// The HTTP semantics of the MCP Streamable HTTP spec, and nothing more: it never reads the message.
 ///
-/// Decision order: a cancelled transport -> `cancelled`; 401 -> `unauthorized`; 403 with
+/// Decision order: a cancelled transport -> `cancelled`; `transport_errc::session_lost` (the server's
+/// lost-session error inside a 200, recognised by the transport) -> `session_expired`; 401 -> `unauthorized`; 403 with
 /// `WWW-Authenticate` -> `unauthorized`, other 403 -> `permanent`; 429 -> `throttled`; 503 with a
 /// Retry-After -> `throttled`; 404 on a request that carried a session id -> `session_expired`,
 /// other 404 -> `permanent`; an unusable answer (`transport_errc` other than `not_connected` and
@@ -113,18 +139,24 @@ inline bool is_cancellation(const std::error_code& ec) noexcept {
 /// Retry-After), 504 -> `transient`; anything else (400, 406, a JSON-RPC error code on its own,
 /// ...) -> `permanent`. Any other status decides even when a transport error is also set.
 ///
+/// A lost session (404 with a session id, `session_lost`) is classified with delivery `rejected`:
+/// the server refused the request on a session it does not know, so it is safe to send again.
 /// Servers that answer a lost session with 400 and a message need `session_message_rules` in
 /// front of it; `default_classifier` is that combination. Stateless, noexcept, trivially cheap.
 class spec_classifier {
 public:
-    failure_kind classify(const failure& f) const noexcept {
+    classification classify(const failure& f) const noexcept {
         if (is_cancellation(f.transport_error)) return failure_kind::cancelled;
+        // The server's lost-session answers refused the request: it did not run.
+        if (f.transport_error == transport_errc::session_lost) return {failure_kind::session_expired, delivery::rejected};
         switch (f.http_status) {
         case 401: return failure_kind::unauthorized;
         case 403: return f.www_authenticate ? failure_kind::unauthorized : failure_kind::permanent;
         case 429: return failure_kind::throttled;
         case 503: return f.retry_after ? failure_kind::throttled : failure_kind::transient;
-        case 404: return f.had_session_id ? failure_kind::session_expired : failure_kind::permanent;
+        case 404:
+            if (f.had_session_id) return {failure_kind::session_expired, delivery::rejected};
+            return failure_kind::permanent;
         case 408:
         case 500:
         case 502:
@@ -251,13 +283,18 @@ public:
     /// The phrases given to `add`, lower case, in order.
     const std::vector<std::string>& extra_phrases() const noexcept { return extra_; }
 
-    /// `session_expired` when the message names a lost session (see the scope above), else `std::nullopt`.
-    std::optional<failure_kind> match(const failure& f) const noexcept {
+    /// `session_expired` with delivery `rejected` when the message names a lost session (see the
+    /// scope above), else `std::nullopt`. Rejected: a server that does not know the session does
+    /// not run the request on it.
+    std::optional<classification> match(const failure& f) const noexcept {
         if (is_cancellation(f.transport_error)) return std::nullopt;
         const int status = f.http_status;
-        if (status == 401 || status == 403 || status == 429 || (status >= 200 && status < 300)) return std::nullopt;
-        return contains_phrase(f.message.view()) ? std::optional<failure_kind>(failure_kind::session_expired)
-                                                 : std::nullopt;
+        if (status == 401 || status == 403 || status == 429) return std::nullopt;
+        // A 2xx answer with such text comes from a tool or handler, unless the transport itself
+        // recognised the server's in-band lost-session error (`transport_errc::session_lost`).
+        if (status >= 200 && status < 300 && f.transport_error != transport_errc::session_lost) return std::nullopt;
+        if (!contains_phrase(f.message.view())) return std::nullopt;
+        return classification{failure_kind::session_expired, delivery::rejected};
     }
 
     /// Whether `text` contains one of the active phrases, ignoring ASCII case. No scope checks.
@@ -327,6 +364,7 @@ struct members_constructible_from<std::tuple<Ts...>, std::tuple<Us...>,
 ///
 /// A rule that returns `std::nullopt` passes on to the next member; a classifier always decides,
 /// so members after it are never consulted. When no member decides, the result is `permanent`.
+/// The result is a `classification`: the deciding member's kind, with its delivery if it said one.
 /// A member that models both concepts is used as a rule. Members are stored by value in a
 /// `std::tuple` (an empty member costs nothing) and reachable with `get<I>()`.
 /// `classify` is noexcept when every member's `match`/`classify` is.
@@ -346,7 +384,7 @@ public:
                                int> = 0>
     explicit first_match(Us&&... members) : members_(std::forward<Us>(members)...) {}
 
-    failure_kind classify(const failure& f) const noexcept((detail::nothrow_member<Ts>::value && ...)) {
+    classification classify(const failure& f) const noexcept((detail::nothrow_member<Ts>::value && ...)) {
         return classify_from<0>(f);
     }
 
@@ -362,7 +400,7 @@ public:
 
 private:
     template <std::size_t I>
-    failure_kind classify_from(const failure& f) const {
+    classification classify_from(const failure& f) const {
         if constexpr (I == sizeof...(Ts)) {
             (void)f;
             return failure_kind::permanent;
@@ -370,10 +408,10 @@ private:
             using member = std::tuple_element_t<I, std::tuple<Ts...>>;
             const member& m = std::get<I>(members_);
             if constexpr (is_classifier_rule_v<member>) {
-                if (std::optional<failure_kind> kind = m.match(f)) return *kind;
+                if (auto decision = m.match(f)) return classification(*decision);
                 return classify_from<I + 1>(f);
             } else {
-                return m.classify(f);
+                return classification(m.classify(f));
             }
         }
     }
@@ -398,6 +436,12 @@ public:
     session_message_rules& session_rules() noexcept { return get<0>(); }
     const session_message_rules& session_rules() const noexcept { return get<0>(); }
 };
+
+/// `c.classify(f)` as a `classification`, whichever of the two the classifier returns.
+template <class Classifier>
+classification classify_fully(const Classifier& c, const failure& f) {
+    return classification(c.classify(f));
+}
 
 static_assert(is_classifier_v<spec_classifier>, "spec_classifier must model classifier");
 static_assert(is_classifier_rule_v<session_message_rules>, "session_message_rules must model classifier_rule");

@@ -5,6 +5,7 @@
 
 #include "mcp_recovery/failure.hpp"
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -73,6 +74,9 @@ enum class transport_errc {
     unsupported_protocol_version,  ///< The server negotiated a protocol version the client does not speak.
     redirect_refused,              ///< The server answered with a redirect; redirects are never followed.
     tls_failed,                    ///< The TLS handshake or certificate verification failed.
+    session_lost,                  ///< A successful HTTP answer carried the server's lost-session error
+                                   ///< (an in-band JSON-RPC error naming a lost session): the server
+                                   ///< refused the request on a session it does not know.
 };
 
 namespace detail {
@@ -93,6 +97,8 @@ public:
             return "the server negotiated an unsupported protocol version";
         case transport_errc::redirect_refused: return "the server answered with a redirect, which is not followed";
         case transport_errc::tls_failed: return "TLS handshake or certificate verification failed";
+        case transport_errc::session_lost:
+            return "the server answered, inside a successful response, that it does not know the session";
         }
         return "unknown mcp_recovery transport error";
     }
@@ -115,7 +121,8 @@ inline bool is_unusable_answer(const std::error_code& ec) noexcept {
     if (ec.category() != transport_category()) return false;
     switch (static_cast<transport_errc>(ec.value())) {
     case transport_errc::not_connected:
-    case transport_errc::stream_ended: return false;
+    case transport_errc::stream_ended:
+    case transport_errc::session_lost: return false;
     default: return true;
     }
 }
@@ -124,9 +131,14 @@ inline bool is_unusable_answer(const std::error_code& ec) noexcept {
 /// transport reported (absent when the call gave up before any attempt failed).
 struct call_error {
     std::error_code code;
+    /// The last failure reported: the request's own, or that of the recovery step that ended the
+    /// call (the failed `initialize` of a reconnect, the failed credential refresh).
     std::optional<failure> last_failure;
     /// With `circuit_open`: how long until the next reconnect probe is allowed.
     duration retry_after{};
+    /// When a recovery step ended the call (reconnect, reopen, credential refresh): the request's
+    /// own last failure, e.g. the 401 whose refresh failed. Empty otherwise.
+    std::optional<failure> request_failure{};
 };
 
 /// Thrown by the throwing `call` overload. Carries the same information as `call_error`.
@@ -140,9 +152,30 @@ public:
 
 private:
     static std::string describe(const call_error& e) {
-        if (!e.last_failure) return {};
-        const failure& f = *e.last_failure;
-        std::string s = "last failure:";
+        std::string s;
+        if (e.code == make_error_code(errc::circuit_open)) {
+            s += "next reconnect probe in " +
+                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(e.retry_after).count()) + " ms";
+        }
+        if (e.last_failure) {
+            if (!s.empty()) s += "; ";
+            s += "last failure:";
+            append(s, *e.last_failure);
+        }
+        if (e.request_failure) {
+            if (!s.empty()) s += "; ";
+            s += "the request's failure:";
+            append(s, *e.request_failure);
+        }
+        return s;
+    }
+
+    static void append(std::string& s, const failure& f) {
+        if (!f.method.empty()) {
+            s += " answering ";
+            s += f.method;
+            s += ':';
+        }
         if (f.http_status != 0) s += " HTTP " + std::to_string(f.http_status);
         if (f.jsonrpc_code) s += " JSON-RPC " + std::to_string(*f.jsonrpc_code);
         if (f.transport_error) s += " " + f.transport_error.message();
@@ -154,7 +187,6 @@ private:
         s += " (delivery ";
         s += to_string(f.delivered);
         s += ')';
-        return s;
     }
 
     call_error error_;

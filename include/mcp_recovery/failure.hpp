@@ -109,6 +109,10 @@ struct failure {
     std::optional<duration> retry_after;
     /// Whether the server may have executed the request.
     delivery delivered = delivery::unknown;
+    /// The method of the request that failed, when it was not the caller's own request: set by
+    /// transports for the steps of a reconnect (`initialize`, `notifications/initialized`), so
+    /// that an error can say "the endpoint answered 404 to initialize". Empty otherwise.
+    std::string method;
 };
 
 }  // namespace mcp_recovery

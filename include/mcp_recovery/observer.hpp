@@ -12,6 +12,8 @@
 #include <mutex>
 #include <optional>
 #include <system_error>
+#include <type_traits>
+#include <utility>
 
 namespace mcp_recovery {
 
@@ -28,6 +30,12 @@ namespace mcp_recovery {
 /// | `o.on_recovered(attempts, took)` | the call succeeded after `attempts` attempts, `took` after the first failure |
 /// | `o.on_give_up(ec, last)` | the call ends with `ec`; `last` is the last failure or null |
 ///
+/// Optional (called when present):
+///
+/// | Expression | Semantics |
+/// |---|---|
+/// | `o.on_reopen_done(ec, took)` | a connection-level recovery this thread led (a transport whose session outlives its connections opened a new connection, the session untouched) finished: success, or `ec` |
+///
 /// `null_observer` implements every hook as nothing; derive from it to implement only some.
 struct null_observer {
     void on_failure(const failure&, failure_kind, int) noexcept {}
@@ -36,7 +44,23 @@ struct null_observer {
     void on_retry(failure_kind, int, duration) noexcept {}
     void on_recovered(int, duration) noexcept {}
     void on_give_up(std::error_code, const failure*) noexcept {}
+    void on_reopen_done(std::error_code, duration) noexcept {}
 };
+
+namespace detail {
+template <class O, class = void>
+struct has_on_reopen_done : std::false_type {};
+template <class O>
+struct has_on_reopen_done<O, std::void_t<decltype(std::declval<O&>().on_reopen_done(std::declval<std::error_code>(),
+                                                                                  std::declval<duration>()))>>
+    : std::true_type {};
+
+/// Tells `o` about a finished connection-level recovery, when it has the optional hook.
+template <class O>
+void notify_reopen_done(O& o, std::error_code ec, duration took) noexcept {
+    if constexpr (has_on_reopen_done<O>::value) o.on_reopen_done(ec, took);
+}
+}  // namespace detail
 
 /// Counts what recovery did. Thread-safe; counters are relaxed atomics, read them after the calls
 /// you measure have returned.
@@ -59,6 +83,9 @@ public:
         (ec ? reconnects_failed_ : reconnects_succeeded_).fetch_add(1, std::memory_order_relaxed);
     }
     void on_retry(failure_kind, int, duration) noexcept { retries_.fetch_add(1, std::memory_order_relaxed); }
+    void on_reopen_done(std::error_code ec, duration) noexcept {
+        (ec ? reopens_failed_ : reopens_succeeded_).fetch_add(1, std::memory_order_relaxed);
+    }
     void on_recovered(int, duration) noexcept { recovered_.fetch_add(1, std::memory_order_relaxed); }
     void on_give_up(std::error_code ec, const failure*) noexcept {
         give_ups_.fetch_add(1, std::memory_order_relaxed);
@@ -77,6 +104,9 @@ public:
     std::uint64_t reconnects_succeeded() const noexcept { return reconnects_succeeded_.load(std::memory_order_relaxed); }
     std::uint64_t reconnects_failed() const noexcept { return reconnects_failed_.load(std::memory_order_relaxed); }
     std::uint64_t retries() const noexcept { return retries_.load(std::memory_order_relaxed); }
+    /// Connection-level recoveries this client led (new connection, same session): succeeded, failed.
+    std::uint64_t reopens_succeeded() const noexcept { return reopens_succeeded_.load(std::memory_order_relaxed); }
+    std::uint64_t reopens_failed() const noexcept { return reopens_failed_.load(std::memory_order_relaxed); }
     std::uint64_t recovered() const noexcept { return recovered_.load(std::memory_order_relaxed); }
     std::uint64_t give_ups() const noexcept { return give_ups_.load(std::memory_order_relaxed); }
     std::uint64_t give_ups(errc reason) const noexcept {
@@ -95,6 +125,8 @@ private:
     std::atomic<std::uint64_t> reconnects_succeeded_{0};
     std::atomic<std::uint64_t> reconnects_failed_{0};
     std::atomic<std::uint64_t> retries_{0};
+    std::atomic<std::uint64_t> reopens_succeeded_{0};
+    std::atomic<std::uint64_t> reopens_failed_{0};
     std::atomic<std::uint64_t> recovered_{0};
     std::atomic<std::uint64_t> give_ups_{0};
     std::array<std::atomic<std::uint64_t>, reason_slots> by_reason_{};

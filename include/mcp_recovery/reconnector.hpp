@@ -7,13 +7,17 @@
 #include "mcp_recovery/clock.hpp"
 #include "mcp_recovery/error.hpp"
 #include "mcp_recovery/failure.hpp"
+#include "mcp_recovery/observer.hpp"
 #include "mcp_recovery/outcome.hpp"
+#include "mcp_recovery/transport.hpp"
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <type_traits>
 #include <utility>
 
 namespace mcp_recovery {
@@ -27,18 +31,55 @@ using reconnect_outcome = outcome<void, call_error>;
 /// | Expression | Type | Semantics |
 /// |---|---|---|
 /// | `r.reconnect(t, g, deadline, c, o, h)` | `reconnect_outcome` | on success, `t.generation() > g` and `h` has run for that generation; never waits past `deadline` |
+/// | `r.reopen(t, deadline, c, o)` (optional) | `reconnect_outcome` | for a transport whose session outlives its connections: on success the server accepts connections again (the session untouched); never waits past `deadline`. Without it the client uses `reconnect` |
 ///
 /// Called concurrently by every caller whose request failed with a lost session or connection.
 
-/// Settings of `single_flight_reconnector`.
+/// Settings of `single_flight_reconnector` (and of the async one).
+///
+/// Failed flights back off (the reconnector's `Backoff`, by default 50 ms doubling up to 1 s with
+/// full jitter; a server's Retry-After on the failed `initialize` instead, clamped to
+/// `max_server_wait`). The circuit opens only when the failures persist: at least
+/// `failure_threshold` consecutive failed flights spanning at least `open_after`. Then callers
+/// fail fast (`errc::circuit_open`, with the time until the next probe) for `cool_down`, which
+/// doubles at each re-opening up to `cool_down_max`; the first successful probe closes it.
 struct reconnect_options {
-    /// Consecutive failed flights after which the circuit opens.
+    /// Consecutive failed flights before the circuit may open.
     int failure_threshold = 5;
-    /// How long an open circuit fails fast before it lets one probe through.
-    duration cool_down = std::chrono::seconds(30);
+    /// How long the circuit stays open the first time; doubles at each re-opening.
+    duration cool_down = std::chrono::seconds(1);
+    /// The longest the circuit stays open (a `cool_down` above it is used as it is).
+    duration cool_down_max = std::chrono::seconds(30);
+    /// How long the failures must have lasted (from the first failed flight of the run) before
+    /// the circuit opens: a restart with a few seconds of downtime never opens it. Zero: at once.
+    duration open_after = std::chrono::seconds(15);
+    /// Bound of one flight (reconnect or reopen, the hook included for the async reconnector):
+    /// a stalled `initialize` or `notifications/initialized` cannot keep a flight going longer.
+    /// The synchronous flight is also bounded by its leader's deadline.
+    duration reconnect_timeout = std::chrono::seconds(10);
+    /// A server's Retry-After on a failed flight is honoured up to this long.
+    duration max_server_wait = std::chrono::seconds(60);
 };
 
+/// The backoff between failed flights that the reconnectors use unless given one: 50 ms doubling
+/// up to 1 s, full jitter.
+inline exponential_backoff default_flight_backoff() {
+    return exponential_backoff(std::chrono::milliseconds(50), 2.0, std::chrono::seconds(1), jitter::full);
+}
+
 namespace detail {
+
+template <class Backoff>
+Backoff make_flight_backoff() {
+    if constexpr (std::is_same_v<Backoff, exponential_backoff>) return default_flight_backoff();
+    else return Backoff{};
+}
+
+/// What a flight does.
+enum class flight_kind : unsigned char {
+    session,     ///< a new session (`reconnect`), then the hook
+    connection,  ///< a new connection on the same session (`reopen`)
+};
 
 /// The bookkeeping of single-flight reconnects, shared by the synchronous and the asynchronous
 /// reconnector: who flies, what the last flight left behind, the backoff between failed flights
@@ -46,23 +87,29 @@ namespace detail {
 template <class Backoff>
 struct flight_book {
     reconnect_options options{};
-    Backoff backoff{};
+    Backoff backoff = make_flight_backoff<Backoff>();
     bool in_flight = false;
     std::uint64_t flights_finished = 0;
     int consecutive_failures = 0;
+    time_point first_failure{};   // of the current run of failed flights
+    int openings = 0;             // times the circuit opened in the current run
     time_point not_before{};
     time_point open_until{};
     std::optional<call_error> last_flight_error;
     std::optional<std::uint64_t> hook_failed_generation;
+    // The last flight ended because its leader's deadline cut it short: it says nothing about the
+    // server, so waiters with time left fly again instead of sharing its failure.
+    bool last_flight_cut_short = false;
 
-    bool circuit_is_open(time_point now) const noexcept {
-        return consecutive_failures >= options.failure_threshold && now < open_until;
-    }
+    bool circuit_is_open(time_point now) const noexcept { return openings > 0 && now < open_until; }
 
     // A session is usable when the transport moved on and the hook did not fail for it.
     bool has_newer_session(std::uint64_t generation, std::uint64_t seen) const noexcept {
         return generation > seen && !(hook_failed_generation && *hook_failed_generation == generation);
     }
+
+    /// Whether the last finished flight succeeded.
+    bool last_flight_succeeded() const noexcept { return !last_flight_cut_short && !last_flight_error; }
 
     /// Whether a caller may lead a flight now: the error to return instead, or when it may start
     /// (after the backoff of failed flights).
@@ -74,11 +121,26 @@ struct flight_book {
         }
         start_at = not_before > now ? not_before : now;
         if (start_at >= deadline) {
-            call_error e{make_error_code(errc::deadline_exceeded), std::nullopt, {}};
+            call_error e{make_error_code(errc::deadline_exceeded), std::nullopt, start_at - now};
             if (last_flight_error) e.last_failure = last_flight_error->last_failure;
             return e;
         }
         return std::nullopt;
+    }
+
+    /// The deadline of a flight that starts at `start_at` for a leader whose own deadline is
+    /// `leader_deadline` (`time_point::max()` when the flight runs on its own).
+    time_point flight_deadline(time_point start_at, time_point leader_deadline) const noexcept {
+        const time_point bound = saturating_add(start_at, options.reconnect_timeout);
+        return bound < leader_deadline ? bound : leader_deadline;
+    }
+
+    /// Records a flight cut short by its leader's deadline: no verdict on the server.
+    reconnect_outcome finish_cut_short() {
+        in_flight = false;
+        ++flights_finished;
+        last_flight_cut_short = true;
+        return call_error{make_error_code(errc::deadline_exceeded), std::nullopt, {}};
     }
 
     /// Records a finished flight: `flight_failure` empty and `threw` false means success.
@@ -86,22 +148,66 @@ struct flight_book {
                              std::uint64_t generation) {
         in_flight = false;
         ++flights_finished;
+        last_flight_cut_short = false;
         if (!flight_failure && !threw) {
             consecutive_failures = 0;
+            openings = 0;
             backoff.reset();
             not_before = time_point{};
+            open_until = time_point{};
             last_flight_error.reset();
             hook_failed_generation.reset();
             return {};
         }
-        ++consecutive_failures;
-        not_before = saturating_add(now, backoff.next_delay());
-        if (consecutive_failures >= options.failure_threshold) open_until = saturating_add(now, options.cool_down);
+        if (consecutive_failures++ == 0) first_failure = now;
+        // The server's hint when it gave one (429/503 on initialize), else the backoff.
+        const duration wait = flight_failure && flight_failure->retry_after
+                                  ? clamp_server_hint(*flight_failure->retry_after, options.max_server_wait)
+                                  : backoff.next_delay();
+        not_before = saturating_add(now, wait);
+        if (consecutive_failures >= options.failure_threshold && now - first_failure >= options.open_after) {
+            duration cool = options.cool_down;
+            for (int i = 0; i < openings && cool < options.cool_down_max; ++i) cool *= 2;
+            if (cool > options.cool_down_max && options.cool_down <= options.cool_down_max) cool = options.cool_down_max;
+            open_until = saturating_add(now, cool);
+            if (open_until > not_before) not_before = open_until;
+            ++openings;
+        }
         if (hook_failed) hook_failed_generation = generation;
         last_flight_error = call_error{make_error_code(errc::reconnect_failed), std::move(flight_failure), {}};
         return *last_flight_error;
     }
 };
+
+/// `t.reconnect(deadline)` when the transport has it, else `t.reconnect()`.
+template <class Transport>
+outcome<void> reconnect_transport(Transport& t, time_point deadline) {
+    if constexpr (has_deadline_reconnect_v<Transport>) return t.reconnect(deadline);
+    else {
+        (void)deadline;
+        return t.reconnect();
+    }
+}
+
+/// `t.reopen(deadline)` when the transport has it; else nothing to do (the next send opens a
+/// connection of its own).
+template <class Transport>
+outcome<void> reopen_transport(Transport& t, time_point deadline) {
+    if constexpr (has_reopen_v<Transport>) return t.reopen(deadline);
+    else {
+        (void)t;
+        (void)deadline;
+        return {};
+    }
+}
+
+/// The failure of a flight that threw.
+inline failure thrown_failure(const char* what) {
+    failure f;
+    f.message = std::string("the reconnect threw: ") + what;
+    f.delivered = delivery::unknown;
+    return f;
+}
 
 }  // namespace detail
 
@@ -111,18 +217,26 @@ struct flight_book {
 /// at once (generation fencing: a stale failure costs nothing), if a flight is under way it waits
 /// for that flight, else it leads a flight. A waiter gives up at its own deadline without
 /// cancelling the flight. Every waiter of a flight gets that flight's result: a failed flight is
-/// not retried by each of them. Failed flights back off (`Backoff`, applied before the next
-/// flight starts); after `failure_threshold` consecutive failed flights the circuit opens and
-/// callers fail fast with `errc::circuit_open` for `cool_down`, then one probe flight is let
-/// through. The `on_reconnected` hook runs inside the flight, before waiters are released; if it
-/// fails, the flight fails.
+/// not retried by each of them (the client may ask again if its retry policy allows). Failed
+/// flights back off; the circuit breaker opens only on failures that persist (see
+/// `reconnect_options`). The `on_reconnected` hook runs inside the flight, before waiters are
+/// released; if it fails, the flight fails.
+///
+/// `reopen` is the connection-level flight for transports whose session outlives their
+/// connections: `transport.reopen(deadline)` (a new connection, the session kept), sharing the
+/// single flight, the backoff and the breaker with `reconnect`.
+///
+/// Deadlines: a flight runs on its leader's thread and is bounded by the earlier of the leader's
+/// deadline and `reconnect_timeout`. A flight cut short by its leader's deadline does not count as
+/// a failure and is not shared: the waiters that still have time fly again.
 ///
 /// Thread-safe. Not copyable (it owns a mutex); the client owns one per transport.
 template <class Backoff = exponential_backoff>
 class single_flight_reconnector {
 public:
     single_flight_reconnector() = default;
-    explicit single_flight_reconnector(reconnect_options options, Backoff backoff = Backoff{}) {
+    explicit single_flight_reconnector(reconnect_options options) { book_.options = options; }
+    single_flight_reconnector(reconnect_options options, Backoff backoff) {
         book_.options = options;
         book_.backoff = std::move(backoff);
     }
@@ -153,42 +267,73 @@ public:
         std::unique_lock<std::mutex> lock(mutex_);
         for (;;) {
             if (book_.in_flight) {
-                const std::uint64_t flight = book_.flights_finished;
-                const bool finished =
-                    clock.wait_until(lock, cv_, deadline, [&] { return book_.flights_finished != flight; });
-                if (!finished) return call_error{make_error_code(errc::deadline_exceeded), std::nullopt, {}};
+                if (!wait_for_flight(lock, clock, deadline))
+                    return call_error{make_error_code(errc::deadline_exceeded), std::nullopt, {}};
                 if (book_.has_newer_session(transport.generation(), seen_generation)) return {};
+                if (book_.last_flight_cut_short || book_.last_flight_succeeded()) continue;
                 // The flight this caller waited for failed: share its result instead of flying again.
-                if (book_.last_flight_error) return *book_.last_flight_error;
-                continue;
+                return *book_.last_flight_error;
             }
             if (book_.has_newer_session(transport.generation(), seen_generation)) return {};
             time_point start_at;
             if (auto refused = book_.refuse(clock.now(), deadline, start_at)) return *refused;
-            return lead_flight(lock, transport, start_at, clock, observer, on_reconnected);
+            return lead_flight(lock, detail::flight_kind::session, transport, start_at, deadline, clock, observer,
+                               on_reconnected);
+        }
+    }
+
+    template <class Transport, class Clock, class Observer>
+    reconnect_outcome reopen(Transport& transport, time_point deadline, Clock& clock, Observer& observer) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        for (;;) {
+            if (book_.in_flight) {
+                if (!wait_for_flight(lock, clock, deadline))
+                    return call_error{make_error_code(errc::deadline_exceeded), std::nullopt, {}};
+                if (book_.last_flight_cut_short) continue;
+                // Any flight that succeeded reached the server: the connection is back.
+                if (book_.last_flight_succeeded()) return {};
+                return *book_.last_flight_error;
+            }
+            time_point start_at;
+            if (auto refused = book_.refuse(clock.now(), deadline, start_at)) return *refused;
+            auto no_hook = [](Transport&) { return outcome<void>{}; };
+            return lead_flight(lock, detail::flight_kind::connection, transport, start_at, deadline, clock, observer,
+                               no_hook);
         }
     }
 
 private:
+    template <class Clock>
+    bool wait_for_flight(std::unique_lock<std::mutex>& lock, Clock& clock, time_point deadline) {
+        const std::uint64_t flight = book_.flights_finished;
+        return clock.wait_until(lock, cv_, deadline, [&] { return book_.flights_finished != flight; });
+    }
+
     template <class Transport, class Clock, class Observer, class Hook>
-    reconnect_outcome lead_flight(std::unique_lock<std::mutex>& lock, Transport& transport, time_point start_at,
-                                  Clock& clock, Observer& observer, Hook& on_reconnected) {
+    reconnect_outcome lead_flight(std::unique_lock<std::mutex>& lock, detail::flight_kind kind, Transport& transport,
+                                  time_point start_at, time_point leader_deadline, Clock& clock, Observer& observer,
+                                  Hook& on_reconnected) {
         book_.in_flight = true;
         const std::uint64_t from = transport.generation();
+        const time_point flight_deadline = book_.flight_deadline(start_at, leader_deadline);
+        const bool bounded_by_leader = flight_deadline == leader_deadline;
         lock.unlock();
 
-        observer.on_reconnect_start(from);
+        if (kind == detail::flight_kind::session) observer.on_reconnect_start(from);
         std::optional<failure> flight_failure;
         const time_point began = clock.now();
         bool hook_failed = false;
         try {
             if (start_at > began) clock.sleep_until(start_at);
-            outcome<void> r = transport.reconnect();
+            outcome<void> r = kind == detail::flight_kind::session ? detail::reconnect_transport(transport, flight_deadline)
+                                                                   : detail::reopen_transport(transport, flight_deadline);
             if (r) {
-                outcome<void> h = on_reconnected(transport);
-                if (!h) {
-                    flight_failure = std::move(h).error();
-                    hook_failed = true;
+                if (kind == detail::flight_kind::session) {
+                    outcome<void> h = on_reconnected(transport);
+                    if (!h) {
+                        flight_failure = std::move(h).error();
+                        hook_failed = true;
+                    }
                 }
             } else {
                 flight_failure = std::move(r).error();
@@ -200,14 +345,20 @@ private:
             lock.unlock();
             throw;
         }
-        const duration took = clock.now() - began;
+        const time_point ended = clock.now();
+        const duration took = ended - began;
         lock.lock();
-        reconnect_outcome result =
-            book_.finish(std::move(flight_failure), hook_failed, false, clock.now(), transport.generation());
+        reconnect_outcome result;
+        if (flight_failure && !hook_failed && bounded_by_leader && ended >= leader_deadline)
+            result = book_.finish_cut_short();
+        else
+            result = book_.finish(std::move(flight_failure), hook_failed, false, ended, transport.generation());
         cv_.notify_all();
         const std::uint64_t to = transport.generation();
         lock.unlock();
-        observer.on_reconnect_done(to, result ? std::error_code{} : result.error().code, took);
+        const std::error_code ec = result ? std::error_code{} : result.error().code;
+        if (kind == detail::flight_kind::session) observer.on_reconnect_done(to, ec, took);
+        else detail::notify_reopen_done(observer, ec, took);
         return result;
     }
 
@@ -215,6 +366,16 @@ private:
     std::condition_variable cv_;
     detail::flight_book<Backoff> book_;
 };
+
+namespace detail {
+template <class R, class T, class C, class O, class = void>
+struct reconnector_has_reopen : std::false_type {};
+template <class R, class T, class C, class O>
+struct reconnector_has_reopen<R, T, C, O,
+                              std::void_t<decltype(std::declval<R&>().reopen(std::declval<T&>(), std::declval<time_point>(),
+                                                                             std::declval<C&>(), std::declval<O&>()))>>
+    : std::true_type {};
+}  // namespace detail
 
 }  // namespace mcp_recovery
 

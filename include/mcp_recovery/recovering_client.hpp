@@ -154,15 +154,28 @@ private:
         recovery_plan<Classifier, RetryPolicy, Backoff, Observer> plan(
             classifier_, retry_, backoff_, observer_, options_,
             resolve_idempotency(options.idempotency, method_of(request), options.annotations),
-            has_refresh_auth_v<Transport>, clock_.now(), deadline);
-        for (int attempt = 1;; ++attempt) {
-            const recovery_step step = plan.next(last, attempt, clock_.now());
+            has_refresh_auth_v<Transport>, clock_.now(), deadline, session_outlives_connection_v<Transport>);
+        int attempt = 1;
+        recovery_step step = plan.next(last, attempt, clock_.now());
+        for (;;) {
             switch (step.what) {
-            case recovery_step::action::give_up: return give_up(step.reason, std::move(last));
-            case recovery_step::action::reconnect: {
-                auto hook = [this](Transport& t) -> outcome<void> { return hook_ ? hook_(t) : outcome<void>{}; };
-                reconnect_outcome r = reconnector_.reconnect(transport_, generation, deadline, clock_, observer_, hook);
-                if (!r) return give_up(std::move(r).error(), last);
+            case recovery_step::action::give_up:
+                if (step.renew_session) renew_session(generation, deadline);
+                return give_up(step.reason, std::move(last));
+            case recovery_step::action::reconnect:
+            case recovery_step::action::reopen: {
+                reconnect_outcome r = step.what == recovery_step::action::reconnect ? reconnect(generation, deadline)
+                                                                                     : reopen(generation, deadline);
+                if (!r) {
+                    call_error e = std::move(r).error();
+                    ++attempt;
+                    const recovery_step again = plan.after_failed_step(step, e, attempt, clock_.now());
+                    if (again.what == recovery_step::action::give_up) {
+                        e.code = make_error_code(again.reason);
+                        return give_up(std::move(e), last);
+                    }
+                    continue;  // the same step again, after the reconnector's backoff
+                }
                 break;
             }
             case recovery_step::action::wait:
@@ -171,10 +184,14 @@ private:
             case recovery_step::action::refresh_auth:
                 if constexpr (has_refresh_auth_v<Transport>) {
                     outcome<void> r = refresh_auth(auth_seen);
-                    if (!r) return give_up(errc::unauthorized, std::move(r).error());
+                    if (!r) return detail::give_up_after_step<response_type>(observer_, errc::unauthorized,
+                                                                             std::move(r).error(), last);
                 }
                 break;
             }
+            // No attempt starts after the deadline, whatever the step before it took.
+            if (deadline != time_point::max() && clock_.now() >= deadline)
+                return give_up(errc::deadline_exceeded, std::move(last));
             observer_.on_retry(step.kind, attempt, step.wait);
             generation = transport_.generation();
             auth_seen = auth_epoch();
@@ -184,7 +201,31 @@ private:
                 return std::move(*next);
             }
             last = std::move(next).error();
+            ++attempt;
+            step = plan.next(last, attempt, clock_.now());
         }
+    }
+
+    reconnect_outcome reconnect(std::uint64_t generation, time_point deadline) {
+        auto hook = [this](Transport& t) -> outcome<void> { return hook_ ? hook_(t) : outcome<void>{}; };
+        return reconnector_.reconnect(transport_, generation, deadline, clock_, observer_, hook);
+    }
+
+    // A new connection on the same session; a reconnector without `reopen` renews the session.
+    reconnect_outcome reopen(std::uint64_t generation, time_point deadline) {
+        if constexpr (detail::reconnector_has_reopen<Reconnector, Transport, Clock, Observer>::value) {
+            (void)generation;
+            return reconnector_.reopen(transport_, deadline, clock_, observer_);
+        } else {
+            return reconnect(generation, deadline);
+        }
+    }
+
+    // The call gives up on a lost session: renew it anyway (when there is time), so that the next
+    // call does not meet the dead session too. Its outcome is the next call's business.
+    void renew_session(std::uint64_t generation, time_point deadline) {
+        if (deadline != time_point::max() && clock_.now() >= deadline) return;
+        (void)reconnect(generation, deadline);
     }
 
     // Credential refreshes finished before a send: a refresh finished after it is shared by the

@@ -28,6 +28,9 @@ namespace mcp_recovery {
 /// | Expression | Type | Semantics |
 /// |---|---|---|
 /// | `t.send(req, deadline)` | `outcome<response_type>` | as `send(req)`, bounded by `deadline` |
+/// | `t.reconnect(deadline)` | `outcome<void>` | as `reconnect()`, and every step of it (`initialize`, `notifications/initialized`) bounded by `deadline` |
+/// | `T::session_outlives_connection` | `static constexpr bool` | true: the session is not tied to a connection (Streamable HTTP), so a lost connection is recovered by opening a new one on the **same** session; false or absent: the session lives and dies with the connection or process (stdio, most wrapped clients) |
+/// | `t.reopen(deadline)` | `outcome<void>` | with `session_outlives_connection`: open a connection to the server without touching the session (success: the server accepts connections again); `generation()` unchanged |
 /// | `t.refresh_auth()` | `outcome<void>` | obtain new credentials after a 401 |
 /// | `t.terminate()` | `outcome<void>` | end the session (HTTP DELETE) |
 ///
@@ -58,6 +61,24 @@ struct has_deadline_send<T, std::void_t<decltype(std::declval<T&>().send(
     : std::true_type {};
 
 template <class T, class = void>
+struct has_deadline_reconnect : std::false_type {};
+template <class T>
+struct has_deadline_reconnect<T, std::void_t<decltype(std::declval<T&>().reconnect(std::declval<time_point>()))>>
+    : std::is_convertible<decltype(std::declval<T&>().reconnect(std::declval<time_point>())), outcome<void>> {};
+
+template <class T, class = void>
+struct has_reopen : std::false_type {};
+template <class T>
+struct has_reopen<T, std::void_t<decltype(std::declval<T&>().reopen(std::declval<time_point>()))>>
+    : std::is_convertible<decltype(std::declval<T&>().reopen(std::declval<time_point>())), outcome<void>> {};
+
+template <class T, class = void>
+struct session_outlives_connection : std::false_type {};
+template <class T>
+struct session_outlives_connection<T, std::void_t<decltype(T::session_outlives_connection)>>
+    : std::bool_constant<static_cast<bool>(T::session_outlives_connection)> {};
+
+template <class T, class = void>
 struct has_refresh_auth : std::false_type {};
 template <class T>
 struct has_refresh_auth<T, std::void_t<decltype(std::declval<T&>().refresh_auth())>>
@@ -83,6 +104,17 @@ inline constexpr bool has_refresh_auth_v = detail::has_refresh_auth<T>::value;
 /// Whether the transport can end its session (`terminate()`).
 template <class T>
 inline constexpr bool has_terminate_v = detail::has_terminate<T>::value;
+/// Whether the transport's session outlives its connections (`T::session_outlives_connection`):
+/// then a lost connection is recovered on the same session, and a new session is opened only when
+/// the server says the old one is gone. False when the member is absent.
+template <class T>
+inline constexpr bool session_outlives_connection_v = detail::session_outlives_connection<T>::value;
+/// Whether the transport can open a connection without touching its session (`reopen(deadline)`).
+template <class T>
+inline constexpr bool has_reopen_v = detail::has_reopen<T>::value;
+/// Whether the transport's reconnect takes a deadline (`reconnect(deadline)`).
+template <class T>
+inline constexpr bool has_deadline_reconnect_v = detail::has_deadline_reconnect<T>::value;
 
 #if MCP_RECOVERY_HAS_CONCEPTS
 template <class T>

@@ -77,6 +77,10 @@ std::string describe(failure_kind k) { return std::string(to_string(k)); }
 
 std::string describe(std::optional<failure_kind> k) { return k ? describe(*k) : std::string("no opinion"); }
 
+std::string describe(classification c) { return describe(c.kind); }
+
+std::string describe(std::optional<classification> c) { return c ? describe(c->kind) : std::string("no opinion"); }
+
 std::string describe(const failure& f) {
     std::string s = "status " + std::to_string(f.http_status);
     if (f.jsonrpc_code) s += ", code " + std::to_string(*f.jsonrpc_code);

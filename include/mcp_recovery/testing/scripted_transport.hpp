@@ -3,6 +3,7 @@
 #ifndef MCP_RECOVERY_TESTING_SCRIPTED_TRANSPORT_HPP
 #define MCP_RECOVERY_TESTING_SCRIPTED_TRANSPORT_HPP
 
+#include "mcp_recovery/error.hpp"
 #include "mcp_recovery/failure.hpp"
 #include "mcp_recovery/outcome.hpp"
 
@@ -63,11 +64,26 @@ inline failure throttled(std::optional<duration> retry_after = std::nullopt) {
     return f;
 }
 
-/// A 5xx answer (default 502 Bad Gateway) without a hint.
+/// A 5xx answer (default 502 Bad Gateway) without a hint. Delivery as the Streamable-HTTP adapter
+/// reports it: 500, 502 and 504 `unknown` (the request may have run before the error: a gateway
+/// cannot tell), other statuses `rejected`. The testing kit is never kinder than the transport.
 inline failure server_error(int status = 502) {
     failure f;
     f.http_status = status;
     f.message = "Bad Gateway";
+    f.had_session_id = true;
+    f.delivered = (status == 500 || status == 502 || status == 504) ? delivery::unknown : delivery::rejected;
+    return f;
+}
+
+/// The server answered, inside a 200, that it does not know the session (a gateway's in-band
+/// JSON-RPC error), as the Streamable-HTTP adapter reports it (`transport_errc::session_lost`).
+inline failure session_lost_in_band() {
+    failure f;
+    f.transport_error = make_error_code(transport_errc::session_lost);
+    f.http_status = 200;
+    f.jsonrpc_code = -32001;
+    f.message = "Session not found";
     f.had_session_id = true;
     f.delivered = delivery::rejected;
     return f;
@@ -124,12 +140,19 @@ struct scripted_response {
 /// session fail like a server that forgot it until the next reconnect. `fail_next` entries whose
 /// delivery is `unknown` count as executed (the server ran the request, then the connection
 /// broke). Reconnects can be scripted to fail and held at a gate to steer concurrent tests.
-/// Thread-safe. `WithAuthRefresh` adds `refresh_auth()`.
-template <bool WithAuthRefresh = true>
+/// Thread-safe. `WithAuthRefresh` adds `refresh_auth()`. `SessionOutlivesConnection` makes it a
+/// transport whose session is not tied to a connection (as Streamable HTTP): it then has
+/// `reopen(deadline)`, and a lost connection is recovered on the same session.
+///
+/// `go_down()` / `come_back()` play a server process that is down: while down, sends, reconnects
+/// and reopens fail with `connection_refused`; coming back forgets the session (a restarted
+/// process), so the first request on the old session meets `session_not_found`.
+template <bool WithAuthRefresh = true, bool SessionOutlivesConnection = false>
 class basic_scripted_transport {
 public:
     using request_type = scripted_request;
     using response_type = scripted_response;
+    static constexpr bool session_outlives_connection = SessionOutlivesConnection;
 
     basic_scripted_transport() = default;
     basic_scripted_transport(const basic_scripted_transport&) = delete;
@@ -171,6 +194,23 @@ public:
         }
         gate_.notify_all();
     }
+    /// The next `times` reopens fail with `f`.
+    void fail_next_reopen(const failure& f, int times = 1) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (int i = 0; i < times; ++i) reopen_script_.push_back(f);
+    }
+    /// The server goes down: every send, reconnect and reopen is refused until `come_back()`.
+    void go_down() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        down_ = true;
+    }
+    /// The server is back, without the sessions it had (a restarted process).
+    void come_back() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        down_ = false;
+        expired_generation_ = generation_.load();
+        expiry_failure_ = failures::session_not_found();
+    }
     /// Called at the start of every send, outside the transport's lock (to observe, to block, or to
     /// answer: a failure it returns is the send's result; the request then counts as executed when
     /// the failure's delivery is `unknown`).
@@ -182,6 +222,12 @@ public:
     std::size_t sends() const { return sends_.load(); }
     std::size_t reconnects() const { return reconnects_.load(); }
     std::size_t refreshes() const { return refreshes_.load(); }
+    std::size_t reopens() const { return reopens_.load(); }
+    /// The deadline the last `reconnect(deadline)` was given (`time_point::max()` for `reconnect()`).
+    time_point last_reconnect_deadline() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return last_reconnect_deadline_;
+    }
     /// Reconnects currently blocked at the gate.
     std::size_t reconnects_waiting() const {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -205,6 +251,7 @@ public:
             if (answer->delivered == delivery::unknown) ++executions_[request.key];
             return *std::move(answer);
         }
+        if (down_) return failures::connection_refused();
         const std::uint64_t g = generation_.load();
         if (expired_generation_ && *expired_generation_ == g) return *expiry_failure_;
         if (!send_script_.empty()) {
@@ -217,12 +264,17 @@ public:
         return scripted_response{request.key, g, n};
     }
 
-    outcome<void> reconnect() {
+    outcome<void> reconnect() { return reconnect(time_point::max()); }
+
+    /// As `reconnect()`; records `deadline` (a held reconnect is not bounded by it).
+    outcome<void> reconnect(time_point deadline) {
         std::unique_lock<std::mutex> lock(mutex_);
         reconnects_.fetch_add(1);
+        last_reconnect_deadline_ = deadline;
         ++at_gate_;
         gate_.wait(lock, [&] { return !held_; });
         --at_gate_;
+        if (down_) return failures::connection_refused();
         if (!reconnect_script_.empty()) {
             failure f = reconnect_script_.front();
             reconnect_script_.pop_front();
@@ -230,6 +282,20 @@ public:
         }
         generation_.fetch_add(1, std::memory_order_acq_rel);
         expired_generation_.reset();
+        return {};
+    }
+
+    /// A new connection, the session untouched (only with `SessionOutlivesConnection`).
+    template <bool B = SessionOutlivesConnection, std::enable_if_t<B, int> = 0>
+    outcome<void> reopen(time_point) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        reopens_.fetch_add(1);
+        if (down_) return failures::connection_refused();
+        if (!reopen_script_.empty()) {
+            failure f = reopen_script_.front();
+            reopen_script_.pop_front();
+            return f;
+        }
         return {};
     }
 
@@ -255,6 +321,10 @@ private:
     std::deque<failure> send_script_;
     std::deque<failure> reconnect_script_;
     std::deque<failure> refresh_script_;
+    std::deque<failure> reopen_script_;
+    std::atomic<std::size_t> reopens_{0};
+    time_point last_reconnect_deadline_ = time_point::max();
+    bool down_ = false;
     std::optional<std::uint64_t> expired_generation_;
     std::optional<failure> expiry_failure_;
     std::map<std::string, int> executions_;
@@ -265,6 +335,8 @@ private:
 
 using scripted_transport = basic_scripted_transport<true>;
 using scripted_transport_without_auth = basic_scripted_transport<false>;
+/// A scripted transport whose session outlives its connections, as Streamable HTTP.
+using scripted_http_transport = basic_scripted_transport<true, true>;
 
 }  // namespace mcp_recovery::testing
 

@@ -109,6 +109,18 @@ struct is_async_transport_impl<
           std::is_same_v<decltype(std::declval<T&>().async_reconnect()), net::awaitable<outcome<void>>>> {};
 
 template <class T, class = void>
+struct has_async_deadline_reconnect : std::false_type {};
+template <class T>
+struct has_async_deadline_reconnect<T, std::void_t<decltype(std::declval<T&>().async_reconnect(std::declval<time_point>()))>>
+    : std::is_same<decltype(std::declval<T&>().async_reconnect(std::declval<time_point>())), net::awaitable<outcome<void>>> {};
+
+template <class T, class = void>
+struct has_async_reopen : std::false_type {};
+template <class T>
+struct has_async_reopen<T, std::void_t<decltype(std::declval<T&>().async_reopen(std::declval<time_point>()))>>
+    : std::is_same<decltype(std::declval<T&>().async_reopen(std::declval<time_point>())), net::awaitable<outcome<void>>> {};
+
+template <class T, class = void>
 struct has_async_refresh_auth : std::false_type {};
 template <class T>
 struct has_async_refresh_auth<T, std::void_t<decltype(std::declval<T&>().async_refresh_auth())>>
@@ -124,17 +136,24 @@ struct has_async_refresh_auth<T, std::void_t<decltype(std::declval<T&>().async_r
 /// | `t.async_reconnect()` | `awaitable<outcome<void>>` | a new session; `generation()` grows on success |
 /// | `ct.generation()` | `std::uint64_t` | thread-safe read |
 /// | `t.async_refresh_auth()` (optional) | `awaitable<outcome<void>>` | new credentials after a 401 |
+/// | `t.async_reconnect(deadline)` (optional) | `awaitable<outcome<void>>` | as `async_reconnect()`, every step bounded by `deadline` |
+/// | `T::session_outlives_connection` (optional) | `static constexpr bool` | as for the sync Transport: a lost connection is recovered on the same session |
+/// | `t.async_reopen(deadline)` (optional) | `awaitable<outcome<void>>` | a new connection, the session untouched |
 template <class T>
 inline constexpr bool is_async_transport_v = detail::is_async_transport_impl<T>::value;
 
 /// `single_flight_reconnector` for coroutines: one flight per transport, waiters suspended (never
 /// blocking an io thread, never holding a lock across a suspension), each bounded by its own
-/// deadline; same fencing, backoff and circuit breaker (`detail::flight_book`).
+/// deadline; same fencing, backoff, circuit breaker and connection-level `reopen`
+/// (`detail::flight_book`). A flight runs on its own and is bounded by
+/// `reconnect_options::reconnect_timeout` (through the transport's `async_reconnect(deadline)` /
+/// `async_reopen(deadline)`), so a stalled server cannot keep it going.
 template <class Backoff = exponential_backoff>
 class async_single_flight_reconnector {
 public:
     async_single_flight_reconnector() = default;
-    explicit async_single_flight_reconnector(reconnect_options options, Backoff backoff = Backoff{}) {
+    explicit async_single_flight_reconnector(reconnect_options options) { book_.options = options; }
+    async_single_flight_reconnector(reconnect_options options, Backoff backoff) {
         book_.options = options;
         book_.backoff = std::move(backoff);
     }
@@ -142,7 +161,14 @@ public:
     async_single_flight_reconnector& operator=(const async_single_flight_reconnector&) = delete;
 
     void set_options(reconnect_options options) { book_.options = options; }
+    const reconnect_options& options() const noexcept { return book_.options; }
     Backoff& backoff_policy() noexcept { return book_.backoff; }
+
+    /// Whether the circuit is open at `now` (for monitoring).
+    bool circuit_open(time_point now) const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return book_.circuit_is_open(now);
+    }
 
     /// Coroutines waiting for a flight right now.
     std::size_t waiters() const {
@@ -167,7 +193,8 @@ public:
         return book_.in_flight;
     }
 
-    /// `cancelled()` is asked after every wake-up: true ends the wait with `errc::cancelled`.
+    /// A session newer than `seen_generation`. `cancelled()` is asked after every wake-up: true
+    /// ends the wait with `errc::cancelled`.
     ///
     /// The flight itself runs as a coroutine of its own on the caller's executor, not as part of
     /// the call that started it: that call waits for it like every other caller, so neither its
@@ -176,19 +203,39 @@ public:
     net::awaitable<reconnect_outcome> reconnect(Transport& transport, std::uint64_t seen_generation,
                                                 time_point deadline, Observer& observer, Hook on_reconnected,
                                                 Cancelled cancelled) {
+        return run(::mcp_recovery::detail::flight_kind::session, transport, seen_generation, deadline, observer,
+                   std::move(on_reconnected), std::move(cancelled));
+    }
+
+    /// A new connection on the same session (see `single_flight_reconnector::reopen`).
+    template <class Transport, class Observer, class Cancelled>
+    net::awaitable<reconnect_outcome> reopen(Transport& transport, time_point deadline, Observer& observer,
+                                             Cancelled cancelled) {
+        auto no_hook = [](Transport&) -> net::awaitable<outcome<void>> { co_return outcome<void>{}; };
+        return run(::mcp_recovery::detail::flight_kind::connection, transport, transport.generation(), deadline,
+                   observer, no_hook, std::move(cancelled));
+    }
+
+private:
+    template <class Transport, class Observer, class Hook, class Cancelled>
+    net::awaitable<reconnect_outcome> run(::mcp_recovery::detail::flight_kind kind, Transport& transport,
+                                          std::uint64_t seen_generation, time_point deadline, Observer& observer,
+                                          Hook on_reconnected, Cancelled cancelled) {
+        using ::mcp_recovery::detail::flight_kind;
         const auto ex = co_await net::this_coro::executor;
         std::unique_lock<std::mutex> lock(mutex_);
         for (;;) {
             if (cancelled()) co_return call_error{make_error_code(errc::cancelled), std::nullopt, {}};
             if (!book_.in_flight) {
-                if (book_.has_newer_session(transport.generation(), seen_generation)) co_return reconnect_outcome{};
+                if (kind == flight_kind::session && book_.has_newer_session(transport.generation(), seen_generation))
+                    co_return reconnect_outcome{};
                 time_point start_at;
                 if (auto refused = book_.refuse(clock_type::now(), deadline, start_at)) co_return *refused;
                 book_.in_flight = true;
                 // Spawned without the lock (a flight with nothing to wait for may finish at once);
                 // this caller then waits for it like any other, unless it has finished already.
                 lock.unlock();
-                net::co_spawn(ex, fly(transport, start_at, observer, on_reconnected), net::detached);
+                net::co_spawn(ex, fly(kind, transport, start_at, observer, on_reconnected), net::detached);
                 lock.lock();
             }
             if (book_.in_flight) {
@@ -219,19 +266,26 @@ public:
                 }
             }
             // A flight finished since this caller asked.
-            if (book_.has_newer_session(transport.generation(), seen_generation)) co_return reconnect_outcome{};
+            if (kind == flight_kind::session) {
+                if (book_.has_newer_session(transport.generation(), seen_generation)) co_return reconnect_outcome{};
+                if (book_.last_flight_succeeded()) continue;  // a reopen: this caller needs a session
+            } else if (book_.last_flight_succeeded()) {
+                co_return reconnect_outcome{};  // any flight that succeeded reached the server
+            }
             // The flight this caller waited for failed: share its result instead of flying again.
             if (book_.last_flight_error) co_return *book_.last_flight_error;
         }
     }
 
-private:
-    // One flight: the backoff wait of failed flights, the reconnect, the hook; then every waiter
-    // is woken. An exception from the transport or the hook fails the flight with its message.
+    // One flight: the backoff wait of failed flights, the reconnect (or reopen) bounded by
+    // `reconnect_timeout`, the hook; then every waiter is woken. An exception from the transport
+    // or the hook fails the flight with its message.
     template <class Transport, class Observer, class Hook>
-    net::awaitable<void> fly(Transport& transport, time_point start_at, Observer& observer, Hook on_reconnected) {
+    net::awaitable<void> fly(::mcp_recovery::detail::flight_kind kind, Transport& transport, time_point start_at,
+                             Observer& observer, Hook on_reconnected) {
+        using ::mcp_recovery::detail::flight_kind;
         const std::uint64_t from = transport.generation();
-        observer.on_reconnect_start(from);
+        if (kind == flight_kind::session) observer.on_reconnect_start(from);
         const time_point began = clock_type::now();
         std::optional<failure> flight_failure;
         bool hook_failed = false;
@@ -241,20 +295,24 @@ private:
                 boost::system::error_code ec;
                 co_await wait.async_wait(net::redirect_error(net::use_awaitable, ec));
             }
-            outcome<void> r = co_await transport.async_reconnect();
+            const time_point flight_deadline = book_.flight_deadline(clock_type::now(), time_point::max());
+            outcome<void> r = kind == flight_kind::session ? co_await reconnect_transport(transport, flight_deadline)
+                                                           : co_await reopen_transport(transport, flight_deadline);
             if (r) {
-                outcome<void> h = co_await on_reconnected(transport);
-                if (!h) {
-                    flight_failure = std::move(h).error();
-                    hook_failed = true;
+                if (kind == flight_kind::session) {
+                    outcome<void> h = co_await on_reconnected(transport);
+                    if (!h) {
+                        flight_failure = std::move(h).error();
+                        hook_failed = true;
+                    }
                 }
             } else {
                 flight_failure = std::move(r).error();
             }
         } catch (const std::exception& e) {
-            flight_failure = thrown(e.what());
+            flight_failure = ::mcp_recovery::detail::thrown_failure(e.what());
         } catch (...) {
-            flight_failure = thrown("an exception that is not a std::exception");
+            flight_failure = ::mcp_recovery::detail::thrown_failure("an exception that is not a std::exception");
         }
         std::vector<std::shared_ptr<async_event>> to_wake;
         reconnect_outcome result;
@@ -267,14 +325,21 @@ private:
             to = transport.generation();
         }
         for (auto& e : to_wake) e->set();
-        observer.on_reconnect_done(to, result ? std::error_code{} : result.error().code, clock_type::now() - began);
+        const std::error_code ec = result ? std::error_code{} : result.error().code;
+        if (kind == flight_kind::session) observer.on_reconnect_done(to, ec, clock_type::now() - began);
+        else ::mcp_recovery::detail::notify_reopen_done(observer, ec, clock_type::now() - began);
     }
 
-    static failure thrown(const char* what) {
-        failure f;
-        f.message = std::string("the reconnect threw: ") + what;
-        f.delivered = delivery::unknown;
-        return f;
+    template <class Transport>
+    static net::awaitable<outcome<void>> reconnect_transport(Transport& t, time_point deadline) {
+        if constexpr (detail::has_async_deadline_reconnect<Transport>::value) co_return co_await t.async_reconnect(deadline);
+        else co_return co_await t.async_reconnect();
+    }
+
+    template <class Transport>
+    static net::awaitable<outcome<void>> reopen_transport(Transport& t, time_point deadline) {
+        if constexpr (detail::has_async_reopen<Transport>::value) co_return co_await t.async_reopen(deadline);
+        else co_return outcome<void>{};
     }
 
     mutable std::mutex mutex_;
@@ -324,12 +389,13 @@ public:
     net::awaitable<result_type> call(request_type request) {
         const std::uint64_t epoch = cancel_epoch_.load(std::memory_order_relaxed);
         const std::uint64_t generation = transport_.generation();
+        const std::uint64_t auth = auth_epoch();
         outcome<response_type> first = co_await transport_.async_send(request, time_point::max());
         if (first) co_return std::move(*first);
         // No temporaries of class type in a co_await expression: g++ 12 destroys some twice.
         const call_options defaults{};
         failure last = std::move(first).error();
-        co_return co_await recover(request, defaults, time_point::max(), generation, std::move(last), epoch);
+        co_return co_await recover(request, defaults, time_point::max(), generation, std::move(last), epoch, auth);
     }
 
     /// As `call(request)`, with per-call settings (deadline, idempotency).
@@ -337,10 +403,11 @@ public:
         const std::uint64_t epoch = cancel_epoch_.load();
         const time_point deadline = effective_deadline(options, clock_);
         std::uint64_t generation = transport_.generation();
+        const std::uint64_t auth = auth_epoch();
         outcome<response_type> first = co_await transport_.async_send(request, deadline);
         if (first) co_return std::move(*first);
         failure last = std::move(first).error();
-        co_return co_await recover(request, options, deadline, generation, std::move(last), epoch);
+        co_return co_await recover(request, options, deadline, generation, std::move(last), epoch, auth);
     }
 
     /// One call with recovery, completing through `token` with `(std::exception_ptr, result_type)`.
@@ -412,11 +479,13 @@ private:
     }
 
     net::awaitable<result_type> recover(const request_type& request, const call_options& options, time_point deadline,
-                                        std::uint64_t generation, failure last, std::uint64_t epoch) {
+                                        std::uint64_t generation, failure last, std::uint64_t epoch,
+                                        std::uint64_t auth_seen) {
         recovery_plan<Classifier, RetryPolicy, Backoff, Observer> plan(
             classifier_, retry_, backoff_, observer_, options_,
             resolve_idempotency(options.idempotency, method_of(request), options.annotations),
-            detail::has_async_refresh_auth<Transport>::value, clock_type::now(), deadline);
+            detail::has_async_refresh_auth<Transport>::value, clock_type::now(), deadline,
+            session_outlives_connection_v<Transport>);
 #if MCP_RECOVERY_BEAST_HAS_CANCELLATION_SLOTS
         // Cancellation through the awaiting coroutine's slot (asked only once the first attempt
         // failed: the success path does not pay for it).
@@ -427,20 +496,40 @@ private:
 #else
         auto cancelled = [this, epoch] { return cancel_epoch_.load() != epoch; };
 #endif
+        auto hook = [this](Transport& t) -> net::awaitable<outcome<void>> {
+            if (hook_) co_return co_await hook_(t);
+            co_return outcome<void>{};
+        };
 
-        for (int attempt = 1;; ++attempt) {
+        int attempt = 1;
+        if (cancelled()) co_return give_up(errc::cancelled, std::move(last));
+        recovery_step step = plan.next(last, attempt, clock_type::now());
+        for (;;) {
             if (cancelled()) co_return give_up(errc::cancelled, std::move(last));
-            const recovery_step step = plan.next(last, attempt, clock_type::now());
             switch (step.what) {
-            case recovery_step::action::give_up: co_return give_up(step.reason, std::move(last));
-            case recovery_step::action::reconnect: {
-                auto hook = [this](Transport& t) -> net::awaitable<outcome<void>> {
-                    if (hook_) co_return co_await hook_(t);
-                    co_return outcome<void>{};
-                };
-                reconnect_outcome r =
-                    co_await reconnector_.reconnect(transport_, generation, deadline, observer_, hook, cancelled);
-                if (!r) co_return give_up(std::move(r).error(), last);
+            case recovery_step::action::give_up:
+                if (step.renew_session && (deadline == time_point::max() || clock_type::now() < deadline)) {
+                    // Renew the lost session for the next call, whatever becomes of this one.
+                    (void)co_await reconnector_.reconnect(transport_, generation, deadline, observer_, hook, cancelled);
+                }
+                co_return give_up(step.reason, std::move(last));
+            case recovery_step::action::reconnect:
+            case recovery_step::action::reopen: {
+                reconnect_outcome r;
+                if (step.what == recovery_step::action::reconnect)
+                    r = co_await reconnector_.reconnect(transport_, generation, deadline, observer_, hook, cancelled);
+                else
+                    r = co_await reopen(generation, deadline, hook, cancelled);
+                if (!r) {
+                    call_error e = std::move(r).error();
+                    ++attempt;
+                    const recovery_step again = plan.after_failed_step(step, e, attempt, clock_type::now());
+                    if (again.what == recovery_step::action::give_up) {
+                        e.code = make_error_code(again.reason);
+                        co_return give_up(std::move(e), last);
+                    }
+                    continue;  // the same step again, after the reconnector's backoff
+                }
                 break;
             }
             case recovery_step::action::wait:
@@ -448,21 +537,117 @@ private:
                 break;
             case recovery_step::action::refresh_auth:
                 if constexpr (detail::has_async_refresh_auth<Transport>::value) {
-                    outcome<void> r = co_await transport_.async_refresh_auth();
-                    if (!r) co_return give_up(errc::unauthorized, std::move(r).error());
+                    outcome<void> r = co_await refresh_auth(auth_seen, deadline, cancelled);
+                    if (!r) {
+                        co_return ::mcp_recovery::detail::give_up_after_step<response_type>(
+                            observer_, errc::unauthorized, std::move(r).error(), last);
+                    }
                 }
                 break;
             }
             if (cancelled()) co_return give_up(errc::cancelled, std::move(last));
+            // No attempt starts after the deadline, whatever the step before it took.
+            if (deadline != time_point::max() && clock_type::now() >= deadline)
+                co_return give_up(errc::deadline_exceeded, std::move(last));
             observer_.on_retry(step.kind, attempt, step.wait);
             generation = transport_.generation();
+            auth_seen = auth_epoch();
             outcome<response_type> next = co_await transport_.async_send(request, deadline);
             if (next) {
                 observer_.on_recovered(attempt + 1, clock_type::now() - plan.started());
                 co_return std::move(*next);
             }
             last = std::move(next).error();
+            ++attempt;
+            step = plan.next(last, attempt, clock_type::now());
         }
+    }
+
+    template <class Hook, class Cancelled>
+    net::awaitable<reconnect_outcome> reopen(std::uint64_t generation, time_point deadline, Hook& hook,
+                                             Cancelled& cancelled) {
+        if constexpr (requires { reconnector_.reopen(transport_, deadline, observer_, cancelled); })
+            co_return co_await reconnector_.reopen(transport_, deadline, observer_, cancelled);
+        else
+            co_return co_await reconnector_.reconnect(transport_, generation, deadline, observer_, hook, cancelled);
+    }
+
+    // One credential refresh at a time, shared by every caller rejected with the credentials it
+    // replaces (as the synchronous client): a caller whose request was sent before a refresh that
+    // has finished since retries with it instead of refreshing again.
+    template <class Cancelled>
+    net::awaitable<outcome<void>> refresh_auth(std::uint64_t seen, time_point deadline, Cancelled& cancelled) {
+        const auto ex = co_await net::this_coro::executor;
+        for (;;) {
+            std::shared_ptr<async_event> event;
+            std::uint64_t failed_before = 0;
+            {
+                std::lock_guard<std::mutex> lock(auth_mutex_);
+                if (auth_refreshes_.load(std::memory_order_relaxed) != seen) co_return outcome<void>{};
+                if (!auth_in_flight_) {
+                    auth_in_flight_ = true;
+                    break;
+                }
+                event = std::make_shared<async_event>(ex);
+                auth_waiters_.push_back(event);
+                failed_before = auth_refreshes_failed_;
+            }
+            {
+                struct deregister {
+                    async_recovering_client& self;
+                    const std::shared_ptr<async_event>& event;
+                    ~deregister() {
+                        std::lock_guard<std::mutex> lock(self.auth_mutex_);
+                        auto& w = self.auth_waiters_;
+                        w.erase(std::remove(w.begin(), w.end(), event), w.end());
+                    }
+                } guard{*this, event};
+                co_await event->wait_until(deadline);
+            }
+            {
+                std::lock_guard<std::mutex> lock(auth_mutex_);
+                if (auth_refreshes_.load(std::memory_order_relaxed) != seen) co_return outcome<void>{};
+                // The refresh this caller waited for failed: share its failure.
+                if (auth_refreshes_failed_ != failed_before && last_auth_failure_) co_return *last_auth_failure_;
+            }
+            if (cancelled() || (deadline != time_point::max() && clock_type::now() >= deadline)) {
+                failure f;
+                f.transport_error = make_error_code(cancelled() ? errc::cancelled : errc::deadline_exceeded);
+                f.message = "the call ended while another caller refreshed the credentials";
+                f.delivered = delivery::not_sent;
+                co_return f;
+            }
+        }
+        outcome<void> r{};
+        try {
+            r = co_await transport_.async_refresh_auth();
+        } catch (...) {
+            finish_refresh(false, std::nullopt);
+            throw;
+        }
+        finish_refresh(static_cast<bool>(r), r ? std::nullopt : std::optional<failure>(r.error()));
+        co_return r;
+    }
+
+    // Credential refreshes finished before a send; nothing to read when the transport cannot refresh.
+    std::uint64_t auth_epoch() const noexcept {
+        if constexpr (detail::has_async_refresh_auth<Transport>::value) return auth_refreshes_.load(std::memory_order_acquire);
+        else return 0;
+    }
+
+    void finish_refresh(bool ok, std::optional<failure> why) {
+        std::vector<std::shared_ptr<async_event>> to_wake;
+        {
+            std::lock_guard<std::mutex> lock(auth_mutex_);
+            auth_in_flight_ = false;
+            if (ok) auth_refreshes_.fetch_add(1, std::memory_order_release);
+            else {
+                ++auth_refreshes_failed_;
+                last_auth_failure_ = std::move(why);
+            }
+            to_wake.swap(auth_waiters_);
+        }
+        for (auto& e : to_wake) e->set();
     }
 
     net::any_io_executor executor_;
@@ -476,6 +661,12 @@ private:
     client_options options_{};
     reconnect_hook hook_;
     std::atomic<std::uint64_t> cancel_epoch_{0};
+    std::mutex auth_mutex_;
+    bool auth_in_flight_ = false;
+    std::atomic<std::uint64_t> auth_refreshes_{0};
+    std::uint64_t auth_refreshes_failed_ = 0;
+    std::optional<failure> last_auth_failure_;
+    std::vector<std::shared_ptr<async_event>> auth_waiters_;
     mutable std::mutex sleepers_mutex_;
     std::vector<std::shared_ptr<async_event>> sleepers_;
 };
