@@ -296,8 +296,10 @@ private:
                 co_await wait.async_wait(net::redirect_error(net::use_awaitable, ec));
             }
             const time_point flight_deadline = book_.flight_deadline(clock_type::now(), time_point::max());
-            outcome<void> r = kind == flight_kind::session ? co_await reconnect_transport(transport, flight_deadline)
-                                                           : co_await reopen_transport(transport, flight_deadline);
+            // No co_await inside a conditional expression: g++ 12 destroys its result twice.
+            outcome<void> r;
+            if (kind == flight_kind::session) r = co_await reconnect_transport(transport, flight_deadline);
+            else r = co_await reopen_transport(transport, flight_deadline);
             if (r) {
                 if (kind == flight_kind::session) {
                     outcome<void> h = co_await on_reconnected(transport);
