@@ -169,8 +169,13 @@ public:
         if (flight.last_failure) {
             const classification decided = classify_fully(classifier_, *flight.last_failure);
             if (decided.kind == failure_kind::cancelled) return stop(errc::cancelled);
-            // The server refused the reconnect for good (e.g. 404 to initialize: wrong endpoint).
-            if (decided.kind == failure_kind::permanent) return stop(errc::permanent_failure);
+            // The server refused a step of the reconnect for good with an HTTP error (e.g. 404 to
+            // `initialize`: a wrong endpoint; the transport names the step in `failure::method`).
+            // Other failures that classify as permanent (an exception of a wrapped client's
+            // reconnect, a failing hook) remain `reconnect_failed`.
+            const failure& f = *flight.last_failure;
+            if (decided.kind == failure_kind::permanent && f.http_status >= 400 && !f.method.empty())
+                return stop(errc::permanent_failure);
         }
         if (!retry_.on_failure(retry_context{step.kind, attempt, started_, now})) return stop(errc::reconnect_failed);
         if (now >= deadline_) return stop(errc::deadline_exceeded);
