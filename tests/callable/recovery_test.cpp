@@ -427,3 +427,24 @@ TEST_CASE("free-running callers on a lost session never reconnect the wrapped cl
         CHECK(client.transport().generation() == 2);
     }
 }
+
+TEST_CASE("a wrapped client's 'Session not found' on a tools/call is replayed after one reconnect",
+          "[callable][recovery][issue10]") {
+    // Issue 10: with the default translator and classifier, this ended with not_replayable and no
+    // reconnect, so every later call failed the same way. The lost-session answer means the
+    // server refused the request: it is replayed, and it runs once.
+    wrapped w;
+    w.raise = [] { throw std::runtime_error("Session not found"); };
+    w.translate = [](std::exception_ptr e) { return cb::default_translator{}(std::move(e)); };
+    recovering_client<wrapped_transport, default_classifier, retry_once, no_backoff,
+                      single_flight_reconnector<no_backoff>, counting_observer, mt::manual_clock>
+        client{w.transport()};
+    w.server.expire();
+    auto r = client.try_call({"tools/call", "write"});
+    REQUIRE(r);
+    CHECK(w.server.executions("write") == 1);
+    CHECK(w.reconnects.load() == 1);
+    REQUIRE(client.try_call({"tools/call", "write"}));
+    CHECK(w.reconnects.load() == 1);
+    CHECK(w.server.executions("write") == 2);
+}
