@@ -26,6 +26,7 @@
 #include "mcp_recovery/config.hpp"
 #include "mcp_recovery/failure.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -98,6 +99,18 @@ void reseed_backoff(Backoff& b, std::uint64_t seed) {
         (void)b;
         (void)seed;
     }
+}
+
+/// A fresh seed for a backoff copy: distinct on every call (a process-wide counter mixed with the
+/// start time), so that copies of one prototype, in one process or many, do not jitter in lockstep
+/// (which would bring a herd back at the same instant).
+inline std::uint64_t fresh_backoff_seed() noexcept {
+    static std::atomic<std::uint64_t> counter{0x9e3779b97f4a7c15ULL ^ static_cast<std::uint64_t>(
+                                                  std::chrono::steady_clock::now().time_since_epoch().count())};
+    std::uint64_t z = counter.fetch_add(0x9e3779b97f4a7c15ULL, std::memory_order_relaxed);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
 }
 
 /// Never waits: every `next_delay()` is zero. The default, and what session recovery wants (the

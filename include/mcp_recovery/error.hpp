@@ -37,7 +37,7 @@ public:
         case errc::retries_exhausted: return "the retry policy allows no further attempt";
         case errc::not_replayable:
             return "the request may already have been executed and is not idempotent; outcome unknown";
-        case errc::reconnect_failed: return "could not establish a new session";
+        case errc::reconnect_failed: return "could not reconnect to the server (a new session or connection)";
         case errc::circuit_open: return "reconnects keep failing; circuit open until the cool-down passes";
         case errc::deadline_exceeded: return "the call's deadline was reached";
         case errc::cancelled: return "the call was cancelled";

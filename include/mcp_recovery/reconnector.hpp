@@ -31,7 +31,8 @@ using reconnect_outcome = outcome<void, call_error>;
 /// | Expression | Type | Semantics |
 /// |---|---|---|
 /// | `r.reconnect(t, g, deadline, c, o, h)` | `reconnect_outcome` | on success, `t.generation() > g` and `h` has run for that generation; never waits past `deadline` |
-/// | `r.reopen(t, deadline, c, o)` (optional) | `reconnect_outcome` | for a transport whose session outlives its connections: on success the server accepts connections again (the session untouched); never waits past `deadline`. Without it the client uses `reconnect` |
+/// | `r.connection_epoch()` (optional, with `reopen`) | `std::uint64_t` | grows with every successful flight; read by the client before it sends |
+/// | `r.reopen(t, e, deadline, c, o)` (optional) | `reconnect_outcome` | for a transport whose session outlives its connections: on success the server accepts connections again (the session untouched); returns at once when a flight succeeded since the caller read epoch `e`; never waits past `deadline`. Without it the client uses `reconnect` |
 ///
 /// Called concurrently by every caller whose request failed with a lost session or connection.
 
@@ -69,10 +70,16 @@ inline exponential_backoff default_flight_backoff() {
 
 namespace detail {
 
+// The default flight backoff, with a seed of its own: reconnectors of many clients (in one
+// process or many) that see one server go down must not probe it at the same instants.
 template <class Backoff>
 Backoff make_flight_backoff() {
-    if constexpr (std::is_same_v<Backoff, exponential_backoff>) return default_flight_backoff();
-    else return Backoff{};
+    Backoff b = [] {
+        if constexpr (std::is_same_v<Backoff, exponential_backoff>) return default_flight_backoff();
+        else return Backoff{};
+    }();
+    reseed_backoff(b, fresh_backoff_seed());
+    return b;
 }
 
 /// What a flight does.
@@ -90,6 +97,9 @@ struct flight_book {
     Backoff backoff = make_flight_backoff<Backoff>();
     bool in_flight = false;
     std::uint64_t flights_finished = 0;
+    // Flights that succeeded (either kind): a caller that sent before the latest of them and then
+    // lost its connection retries on the connection that flight proved, without a flight of its own.
+    std::atomic<std::uint64_t> good_flights{0};
     int consecutive_failures = 0;
     time_point first_failure{};   // of the current run of failed flights
     int openings = 0;             // times the circuit opened in the current run
@@ -150,6 +160,7 @@ struct flight_book {
         ++flights_finished;
         last_flight_cut_short = false;
         if (!flight_failure && !threw) {
+            good_flights.fetch_add(1, std::memory_order_release);
             consecutive_failures = 0;
             openings = 0;
             backoff.reset();
@@ -282,10 +293,18 @@ public:
         }
     }
 
+    /// Grows with every successful flight (either kind). Lock-free: the client reads it before it
+    /// sends, so that a caller whose connection broke after another caller's reopen does not fly.
+    std::uint64_t connection_epoch() const noexcept { return book_.good_flights.load(std::memory_order_acquire); }
+
+    /// A new connection on the same session, for a caller that read `seen_epoch` before it sent.
     template <class Transport, class Clock, class Observer>
-    reconnect_outcome reopen(Transport& transport, time_point deadline, Clock& clock, Observer& observer) {
+    reconnect_outcome reopen(Transport& transport, std::uint64_t seen_epoch, time_point deadline, Clock& clock,
+                             Observer& observer) {
         std::unique_lock<std::mutex> lock(mutex_);
         for (;;) {
+            // Fencing: a flight succeeded after this caller sent; try its connection first.
+            if (!book_.in_flight && book_.good_flights.load(std::memory_order_relaxed) != seen_epoch) return {};
             if (book_.in_flight) {
                 if (!wait_for_flight(lock, clock, deadline))
                     return call_error{make_error_code(errc::deadline_exceeded), std::nullopt, {}};
@@ -372,7 +391,9 @@ template <class R, class T, class C, class O, class = void>
 struct reconnector_has_reopen : std::false_type {};
 template <class R, class T, class C, class O>
 struct reconnector_has_reopen<R, T, C, O,
-                              std::void_t<decltype(std::declval<R&>().reopen(std::declval<T&>(), std::declval<time_point>(),
+                              std::void_t<decltype(std::declval<R&>().connection_epoch()),
+                                          decltype(std::declval<R&>().reopen(std::declval<T&>(), std::uint64_t{},
+                                                                             std::declval<time_point>(),
                                                                              std::declval<C&>(), std::declval<O&>()))>>
     : std::true_type {};
 }  // namespace detail

@@ -75,9 +75,10 @@ public:
     result_type try_call(const request_type& request) {
         const std::uint64_t generation = transport_.generation();
         const std::uint64_t auth = auth_epoch();
+        const std::uint64_t conn = connection_epoch();
         outcome<response_type> first = send(request, time_point::max());
         if (first) return std::move(*first);
-        return recover(request, call_options{}, time_point::max(), generation, auth, std::move(first).error());
+        return recover(request, call_options{}, time_point::max(), generation, auth, conn, std::move(first).error());
     }
 
     /// As `try_call(request)`, with per-call settings (deadline, idempotency).
@@ -85,9 +86,10 @@ public:
         const time_point deadline = effective_deadline(options, clock_);
         const std::uint64_t generation = transport_.generation();
         const std::uint64_t auth = auth_epoch();
+        const std::uint64_t conn = connection_epoch();
         outcome<response_type> first = send(request, deadline);
         if (first) return std::move(*first);
-        return recover(request, options, deadline, generation, auth, std::move(first).error());
+        return recover(request, options, deadline, generation, auth, conn, std::move(first).error());
     }
 
     /// One call with recovery; on failure sets `ec` and returns a value-initialized response.
@@ -150,7 +152,7 @@ private:
     MCP_RECOVERY_NOINLINE MCP_RECOVERY_COLD result_type recover(const request_type& request,
                                                                  const call_options& options, time_point deadline,
                                                                  std::uint64_t generation, std::uint64_t auth_seen,
-                                                                 failure last) {
+                                                                 std::uint64_t conn_seen, failure last) {
         recovery_plan<Classifier, RetryPolicy, Backoff, Observer> plan(
             classifier_, retry_, backoff_, observer_, options_,
             resolve_idempotency(options.idempotency, method_of(request), options.annotations),
@@ -165,7 +167,7 @@ private:
             case recovery_step::action::reconnect:
             case recovery_step::action::reopen: {
                 reconnect_outcome r = step.what == recovery_step::action::reconnect ? reconnect(generation, deadline)
-                                                                                     : reopen(generation, deadline);
+                                                                                     : reopen(generation, conn_seen, deadline);
                 if (!r) {
                     call_error e = std::move(r).error();
                     ++attempt;
@@ -195,6 +197,7 @@ private:
             observer_.on_retry(step.kind, attempt, step.wait);
             generation = transport_.generation();
             auth_seen = auth_epoch();
+            conn_seen = connection_epoch();
             outcome<response_type> next = send(request, deadline);
             if (next) {
                 observer_.on_recovered(attempt + 1, clock_.now() - plan.started());
@@ -212,13 +215,25 @@ private:
     }
 
     // A new connection on the same session; a reconnector without `reopen` renews the session.
-    reconnect_outcome reopen(std::uint64_t generation, time_point deadline) {
+    reconnect_outcome reopen(std::uint64_t generation, std::uint64_t conn_seen, time_point deadline) {
         if constexpr (detail::reconnector_has_reopen<Reconnector, Transport, Clock, Observer>::value) {
             (void)generation;
-            return reconnector_.reopen(transport_, deadline, clock_, observer_);
+            return reconnector_.reopen(transport_, conn_seen, deadline, clock_, observer_);
         } else {
+            (void)conn_seen;
             return reconnect(generation, deadline);
         }
+    }
+
+    // Successful flights so far, when the connection-level recovery can use them (a transport
+    // whose session outlives its connections, a reconnector with `reopen`): one relaxed atomic
+    // load on the success path, none otherwise.
+    std::uint64_t connection_epoch() const noexcept {
+        if constexpr (session_outlives_connection_v<Transport> &&
+                      detail::reconnector_has_reopen<Reconnector, Transport, Clock, Observer>::value)
+            return reconnector_.connection_epoch();
+        else
+            return 0;
     }
 
     // The call gives up on a lost session: renew it anyway (when there is time), so that the next

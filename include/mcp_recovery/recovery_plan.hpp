@@ -188,16 +188,7 @@ public:
     time_point deadline() const noexcept { return deadline_; }
 
 private:
-    // Distinct seeds for every call's copy of the backoff, so that copies of one prototype do not
-    // jitter in lockstep (which would bring a herd back at the same instant).
-    static std::uint64_t next_seed() noexcept {
-        static std::atomic<std::uint64_t> counter{0x9e3779b97f4a7c15ULL ^
-                                                  static_cast<std::uint64_t>(clock_type::now().time_since_epoch().count())};
-        std::uint64_t z = counter.fetch_add(0x9e3779b97f4a7c15ULL, std::memory_order_relaxed);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
+    static std::uint64_t next_seed() noexcept { return fresh_backoff_seed(); }
 
     const Classifier& classifier_;
     RetryPolicy retry_;

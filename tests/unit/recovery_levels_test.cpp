@@ -407,3 +407,33 @@ TEST_CASE("a failed credential refresh keeps both the refusal and the refresh's 
     REQUIRE(r.error().request_failure);
     CHECK(r.error().request_failure->http_status == 401);
 }
+
+TEST_CASE("reopen is fenced: a caller that sent before a successful flight uses its connection", "[levels][connection]") {
+    mt::manual_clock clock;
+    mt::scripted_http_transport t;
+    single_flight_reconnector<> r;
+    null_observer o;
+    const auto before = r.connection_epoch();
+    REQUIRE(r.reopen(t, before, time_point::max(), clock, o));
+    CHECK(t.reopens() == 1);
+    CHECK(r.connection_epoch() == before + 1);
+    // A caller that read the epoch before that flight (its send went out on the old connection):
+    REQUIRE(r.reopen(t, before, time_point::max(), clock, o));
+    CHECK(t.reopens() == 1);  // no flight of its own
+    // A caller that sent after it and still lost its connection flies again.
+    REQUIRE(r.reopen(t, r.connection_epoch(), time_point::max(), clock, o));
+    CHECK(t.reopens() == 2);
+}
+
+TEST_CASE("every reconnector jitters with a seed of its own", "[levels][circuit]") {
+    // Clients of one server that went down must not probe it at the same instants.
+    single_flight_reconnector<> a;
+    single_flight_reconnector<> b;
+    std::vector<duration> da, db;
+    for (int i = 0; i < 8; ++i) {
+        da.push_back(a.backoff_policy().next_delay());
+        db.push_back(b.backoff_policy().next_delay());
+    }
+    CHECK(da != db);
+    for (std::size_t i = 0; i < da.size(); ++i) CHECK(da[i] <= 1s);
+}

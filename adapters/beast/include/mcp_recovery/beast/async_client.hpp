@@ -207,13 +207,17 @@ public:
                    std::move(on_reconnected), std::move(cancelled));
     }
 
-    /// A new connection on the same session (see `single_flight_reconnector::reopen`).
+    /// Grows with every successful flight (either kind); read by the client before it sends.
+    std::uint64_t connection_epoch() const noexcept { return book_.good_flights.load(std::memory_order_acquire); }
+
+    /// A new connection on the same session (see `single_flight_reconnector::reopen`), for a caller
+    /// that read `seen_epoch` before it sent.
     template <class Transport, class Observer, class Cancelled>
-    net::awaitable<reconnect_outcome> reopen(Transport& transport, time_point deadline, Observer& observer,
-                                             Cancelled cancelled) {
+    net::awaitable<reconnect_outcome> reopen(Transport& transport, std::uint64_t seen_epoch, time_point deadline,
+                                             Observer& observer, Cancelled cancelled) {
         auto no_hook = [](Transport&) -> net::awaitable<outcome<void>> { co_return outcome<void>{}; };
-        return run(::mcp_recovery::detail::flight_kind::connection, transport, transport.generation(), deadline,
-                   observer, no_hook, std::move(cancelled));
+        return run(::mcp_recovery::detail::flight_kind::connection, transport, seen_epoch, deadline, observer, no_hook,
+                   std::move(cancelled));
     }
 
 private:
@@ -228,6 +232,11 @@ private:
             if (cancelled()) co_return call_error{make_error_code(errc::cancelled), std::nullopt, {}};
             if (!book_.in_flight) {
                 if (kind == flight_kind::session && book_.has_newer_session(transport.generation(), seen_generation))
+                    co_return reconnect_outcome{};
+                // Fencing for reopen (`seen_generation` is the connection epoch then): a flight
+                // succeeded after this caller sent; try its connection first.
+                if (kind == flight_kind::connection &&
+                    book_.good_flights.load(std::memory_order_relaxed) != seen_generation)
                     co_return reconnect_outcome{};
                 time_point start_at;
                 if (auto refused = book_.refuse(clock_type::now(), deadline, start_at)) co_return *refused;
@@ -392,12 +401,14 @@ public:
         const std::uint64_t epoch = cancel_epoch_.load(std::memory_order_relaxed);
         const std::uint64_t generation = transport_.generation();
         const std::uint64_t auth = auth_epoch();
+        const std::uint64_t conn = connection_epoch();
         outcome<response_type> first = co_await transport_.async_send(request, time_point::max());
         if (first) co_return std::move(*first);
         // No temporaries of class type in a co_await expression: g++ 12 destroys some twice.
         const call_options defaults{};
         failure last = std::move(first).error();
-        co_return co_await recover(request, defaults, time_point::max(), generation, std::move(last), epoch, auth);
+        co_return co_await recover(request, defaults, time_point::max(), generation, std::move(last), epoch, auth,
+                                   conn);
     }
 
     /// As `call(request)`, with per-call settings (deadline, idempotency).
@@ -406,10 +417,11 @@ public:
         const time_point deadline = effective_deadline(options, clock_);
         std::uint64_t generation = transport_.generation();
         const std::uint64_t auth = auth_epoch();
+        const std::uint64_t conn = connection_epoch();
         outcome<response_type> first = co_await transport_.async_send(request, deadline);
         if (first) co_return std::move(*first);
         failure last = std::move(first).error();
-        co_return co_await recover(request, options, deadline, generation, std::move(last), epoch, auth);
+        co_return co_await recover(request, options, deadline, generation, std::move(last), epoch, auth, conn);
     }
 
     /// One call with recovery, completing through `token` with `(std::exception_ptr, result_type)`.
@@ -482,7 +494,7 @@ private:
 
     net::awaitable<result_type> recover(const request_type& request, const call_options& options, time_point deadline,
                                         std::uint64_t generation, failure last, std::uint64_t epoch,
-                                        std::uint64_t auth_seen) {
+                                        std::uint64_t auth_seen, std::uint64_t conn_seen) {
         recovery_plan<Classifier, RetryPolicy, Backoff, Observer> plan(
             classifier_, retry_, backoff_, observer_, options_,
             resolve_idempotency(options.idempotency, method_of(request), options.annotations),
@@ -521,7 +533,7 @@ private:
                 if (step.what == recovery_step::action::reconnect)
                     r = co_await reconnector_.reconnect(transport_, generation, deadline, observer_, hook, cancelled);
                 else
-                    r = co_await reopen(generation, deadline, hook, cancelled);
+                    r = co_await reopen(generation, conn_seen, deadline, hook, cancelled);
                 if (!r) {
                     call_error e = std::move(r).error();
                     ++attempt;
@@ -554,6 +566,7 @@ private:
             observer_.on_retry(step.kind, attempt, step.wait);
             generation = transport_.generation();
             auth_seen = auth_epoch();
+            conn_seen = connection_epoch();
             outcome<response_type> next = co_await transport_.async_send(request, deadline);
             if (next) {
                 observer_.on_recovered(attempt + 1, clock_type::now() - plan.started());
@@ -566,10 +579,10 @@ private:
     }
 
     template <class Hook, class Cancelled>
-    net::awaitable<reconnect_outcome> reopen(std::uint64_t generation, time_point deadline, Hook& hook,
-                                             Cancelled& cancelled) {
-        if constexpr (requires { reconnector_.reopen(transport_, deadline, observer_, cancelled); })
-            co_return co_await reconnector_.reopen(transport_, deadline, observer_, cancelled);
+    net::awaitable<reconnect_outcome> reopen(std::uint64_t generation, std::uint64_t conn_seen, time_point deadline,
+                                             Hook& hook, Cancelled& cancelled) {
+        if constexpr (has_reopen_reconnector)
+            co_return co_await reconnector_.reopen(transport_, conn_seen, deadline, observer_, cancelled);
         else
             co_return co_await reconnector_.reconnect(transport_, generation, deadline, observer_, hook, cancelled);
     }
@@ -629,6 +642,17 @@ private:
         }
         finish_refresh(static_cast<bool>(r), r ? std::nullopt : std::optional<failure>(r.error()));
         co_return r;
+    }
+
+    static constexpr bool has_reopen_reconnector =
+        requires(Reconnector& r, Transport& t, Observer& o) { r.connection_epoch(); };
+
+    // Successful flights so far, when the connection-level recovery uses them.
+    std::uint64_t connection_epoch() const noexcept {
+        if constexpr (session_outlives_connection_v<Transport> && has_reopen_reconnector)
+            return reconnector_.connection_epoch();
+        else
+            return 0;
     }
 
     // Credential refreshes finished before a send; nothing to read when the transport cannot refresh.
