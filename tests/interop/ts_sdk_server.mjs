@@ -5,6 +5,7 @@
 // session id -> transport, the way the SDK's own stateful examples route requests.
 //
 // Usage: node ts_sdk_server.mjs [--port N] [--json] [--resumable] [--retry-ms N]
+//                                [--executions-file PATH]
 //   --port N       TCP port on 127.0.0.1 (default 0 = ephemeral)
 //   --json         enableJsonResponse: answer POSTed requests with one application/json body
 //                  instead of the default text/event-stream (SSE) response stream
@@ -12,6 +13,13 @@
 //                  GET with Last-Event-ID replays them; clients that negotiated 2025-11-25 get a
 //                  priming event (empty data) first
 //   --retry-ms N   with --resumable: the `retry:` value of the priming event (SDK retryInterval)
+//   --executions-file PATH
+//                  append to PATH (created if missing, never truncated) one line per execution
+//                  of `count`: its key (line breaks in it replaced by spaces); and one line
+//                  `SESSION <id>` per session opened by initialize. Each line is written with a
+//                  synchronous write(2) before the answer is sent, so it survives a SIGKILL of
+//                  the process: a test can kill and restart the server (same file) and then
+//                  count what really ran, and how many sessions were opened.
 //
 // stdout: exactly one line, `LISTENING <port>`, once the socket is bound. Everything else
 // (logs) goes to stderr. SIGTERM / SIGINT: close every session and the listener, exit 0.
@@ -31,6 +39,7 @@
 // A non-initialize request without a session id gets the SDK transport's 400
 // "Bad Request: Mcp-Session-Id header is required".
 
+import fs from 'node:fs';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -40,7 +49,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod/v4';
 
 function parseArgs(argv) {
-    const opts = { port: 0, json: false, resumable: false, retryMs: undefined };
+    const opts = { port: 0, json: false, resumable: false, retryMs: undefined, executionsFile: undefined };
     for (let i = 0; i < argv.length; ++i) {
         const a = argv[i];
         const value = () => {
@@ -52,17 +61,20 @@ function parseArgs(argv) {
         else if (a === '--json') opts.json = true;
         else if (a === '--resumable') opts.resumable = true;
         else if (a === '--retry-ms') opts.retryMs = Number(value());
+        else if (a === '--executions-file') opts.executionsFile = value();
+        else if (a.startsWith('--executions-file=')) opts.executionsFile = a.slice(18);
         else if (a === '-h' || a === '--help') usage();
         else usage(`unknown argument: ${a}`);
     }
     if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) usage('bad --port');
     if (opts.retryMs !== undefined && !(Number.isInteger(opts.retryMs) && opts.retryMs >= 0)) usage('bad --retry-ms');
+    if (opts.executionsFile === '') usage('bad --executions-file');
     return opts;
 }
 
 function usage(error) {
     if (error) process.stderr.write(`ts_sdk_server: ${error}\n`);
-    process.stderr.write('usage: node ts_sdk_server.mjs [--port N] [--json] [--resumable] [--retry-ms N]\n');
+    process.stderr.write('usage: node ts_sdk_server.mjs [--port N] [--json] [--resumable] [--retry-ms N] [--executions-file PATH]\n');
     process.exit(error ? 2 : 0);
 }
 
@@ -71,6 +83,13 @@ const log = (...args) => console.error('[ts_sdk_server]', ...args);
 
 // Process-wide execution counters: key -> number of executions of `count`.
 const counters = new Map();
+
+// --executions-file: an append-only record that outlives the process (see the header comment).
+// writeSync on a file descriptor opened with O_APPEND: the line is in the kernel when it returns.
+const executionsFd = opts.executionsFile === undefined ? undefined : fs.openSync(opts.executionsFile, 'a');
+function record(line) {
+    if (executionsFd !== undefined) fs.writeSync(executionsFd, `${line.replace(/[\r\n]/g, ' ')}\n`);
+}
 
 function createMcpServer() {
     const server = new McpServer({ name: 'mcp-recovery-interop-ts-sdk', version: '1.0.0' }, { capabilities: { logging: {} } });
@@ -93,6 +112,7 @@ function createMcpServer() {
         async ({ key }) => {
             const n = (counters.get(key) ?? 0) + 1;
             counters.set(key, n);
+            record(key);
             return { content: [{ type: 'text', text: String(n) }], structuredContent: { key, count: n } };
         }
     );
@@ -151,6 +171,7 @@ async function newSession(req, res, body) {
         retryInterval: opts.resumable ? opts.retryMs : undefined,
         onsessioninitialized: sid => {
             sessions.set(sid, { transport, server });
+            record(`SESSION ${sid}`);
             log(`session initialized ${sid}`);
         }
     });
