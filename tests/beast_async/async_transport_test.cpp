@@ -345,3 +345,134 @@ TEST_CASE("a cancellation slot ends a call stuck on a slow server; the session s
     CHECK(f.server.initializes() == initializes);
 }
 #endif
+
+static_assert(mb::async_streamable_http_transport::session_outlives_connection);
+
+TEST_CASE("async_reconnect(deadline) bounds a stalled step and names it", "[async][transport][reconnect]") {
+    fs::flaky_server server;
+    net::io_context ioc;
+    mb::transport_options o = options_for(server.url());
+    o.read_timeout = 60s;  // longer than the test: the deadline must do the bounding
+    mb::async_streamable_http_transport t(ioc.get_executor(), o);
+
+    SECTION("a stalled notifications/initialized") {
+        server.inject(fs::fault::delay(30s), fs::fault_match::method("notifications/initialized"));
+        const auto start = std::chrono::steady_clock::now();
+        auto r = run(ioc, t.async_reconnect(clock_type::now() + 300ms));
+        REQUIRE_FALSE(r);
+        CHECK(std::chrono::steady_clock::now() - start < 5s);  // a margin: the stall is 30 s
+        CHECK(r.error().method == "notifications/initialized");
+        CHECK(r.error().transport_error == std::errc::timed_out);
+        CHECK(t.generation() == 0);
+    }
+    SECTION("a stalled initialize") {
+        server.inject(fs::fault::delay(30s), fs::fault_match::method("initialize"));
+        const auto start = std::chrono::steady_clock::now();
+        auto r = run(ioc, t.async_reconnect(clock_type::now() + 300ms));
+        REQUIRE_FALSE(r);
+        CHECK(std::chrono::steady_clock::now() - start < 5s);
+        CHECK(r.error().method == "initialize");
+        CHECK(t.generation() == 0);
+    }
+    SECTION("within the deadline it succeeds; async_reconnect() without one too") {
+        REQUIRE(run(ioc, t.async_reconnect(clock_type::now() + 5s)));
+        REQUIRE(run(ioc, t.async_reconnect()));
+        CHECK(t.generation() == 2);
+    }
+}
+
+TEST_CASE("async_reopen opens one connection, leaves the session alone, and the next send reuses it",
+          "[async][transport][reopen]") {
+    fs::flaky_server server;
+    net::io_context ioc;
+    mb::async_streamable_http_transport t(ioc.get_executor(), options_for(server.url()));
+
+    SECTION("against a live server") {
+        server.set_close_after_response(true);  // so that the pool is empty after connecting
+        REQUIRE(run(ioc, t.async_connect()));
+        server.set_close_after_response(false);
+        REQUIRE(eventually([&] { return server.open_connections() == 0; }));
+        const std::string session = t.session_id();
+        const auto accepted = server.connections_accepted();
+        const auto opened = t.connections_opened();
+
+        REQUIRE(run(ioc, t.async_reopen(clock_type::now() + 5s)));
+        REQUIRE(eventually([&] { return server.connections_accepted() == accepted + 1; }));
+        CHECK(t.connections_opened() == opened + 1);
+        CHECK(t.generation() == 1);
+        CHECK(t.session_id() == session);
+
+        auto r = run(ioc, t.async_send(echo_call));
+        REQUIRE(r);
+        CHECK(server.connections_accepted() == accepted + 1);  // reused: no further accept
+        CHECK(t.connections_opened() == opened + 1);
+        CHECK(t.generation() == 1);
+        CHECK(t.session_id() == session);
+    }
+    SECTION("against a stopped server: refused, nothing sent") {
+        REQUIRE(run(ioc, t.async_connect()));
+        server.stop();
+        auto r = run(ioc, t.async_reopen(clock_type::now() + 5s));
+        REQUIRE_FALSE(r);
+        CHECK(r.error().transport_error == std::errc::connection_refused);
+        CHECK(r.error().delivered == delivery::not_sent);
+        CHECK(t.generation() == 1);
+    }
+    SECTION("in the sessionless revision") {
+        fs::flaky_server_options so;
+        so.sessionless = true;
+        fs::flaky_server sessionless(so);
+        mb::transport_options o = options_for(sessionless.url());
+        o.protocol_version = "2026-07-28";
+        mb::async_streamable_http_transport st(ioc.get_executor(), o);
+        REQUIRE(run(ioc, st.async_connect()));
+        REQUIRE(run(ioc, st.async_reopen()));
+        REQUIRE(eventually([&] { return sessionless.connections_accepted() == 1; }));
+        REQUIRE(run(ioc, st.async_send(echo_call)));
+        CHECK(sessionless.connections_accepted() == 1);
+    }
+}
+
+TEST_CASE("the awaitable transport: a lost session in band with 200 is session_lost", "[async][transport][in_band]") {
+    const auto mode = GENERATE(fs::response_mode::json, fs::response_mode::sse);
+    const bool option = GENERATE(true, false);
+    fs::flaky_server_options so;
+    so.mode = mode;
+    so.lost_session = fs::lost_session_style::in_band_200;
+    fs::flaky_server server(so);
+    net::io_context ioc;
+    mb::transport_options o = options_for(server.url());
+    o.in_band_session_loss = option;
+    mb::async_streamable_http_transport t(ioc.get_executor(), o);
+    REQUIRE(run(ioc, t.async_connect()));
+    server.expire_all_sessions();
+    auto r = run(ioc, t.async_send(echo_call));
+    if (!option) {
+        REQUIRE(r);  // returned as the JSON-RPC error it is
+        CHECK(r->is_error());
+        CHECK(r->fields.error_code == -32001);
+        return;
+    }
+    REQUIRE_FALSE(r);
+    CHECK(r.error().transport_error == transport_errc::session_lost);
+    CHECK(r.error().http_status == 200);
+    CHECK(r.error().jsonrpc_code == -32001);
+    CHECK(r.error().message == "Session not found");
+    CHECK(r.error().had_session_id);
+    CHECK(r.error().delivered == delivery::rejected);
+}
+
+TEST_CASE("the async client recovers an in-band lost session with one initialize", "[async][recovery][in_band]") {
+    fs::flaky_server_options so;
+    so.lost_session = fs::lost_session_style::in_band_200;
+    fs::flaky_server server(so);
+    net::io_context ioc;
+    async_client client(ioc.get_executor(), std::in_place, ioc.get_executor(), options_for(server.url()));
+    REQUIRE(run(ioc, client.transport().async_connect()));
+    server.expire_all_sessions();
+    auto r = run(ioc, client.call(count_call("in-band")));
+    REQUIRE(r);
+    CHECK_FALSE(r->is_error());
+    CHECK(server.executions("in-band") == 1);
+    CHECK(server.initializes() == 2);
+}

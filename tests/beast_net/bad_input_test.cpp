@@ -237,6 +237,28 @@ TEST_CASE("bad URLs are refused with a message that says why", "[beast][bad_inpu
     CHECK(why("http://mcp.example-host.org/v1?x=1") == "accepted");
 }
 
+TEST_CASE("credentials in a URL are refused and never echoed", "[beast][bad_input][url]") {
+    for (const std::string url : {"http://alice:s3cret@127.0.0.1:3000/mcp", "https://alice:s3cret@example.com/mcp",
+                                  "http://alice:s3/cr#et@127.0.0.1/mcp", "alice:s3cret@127.0.0.1/mcp",
+                                  "alice:s3cret@x://127.0.0.1/mcp"}) {
+        CAPTURE(mb::redact_url(url));
+        mb::transport_options o;
+        o.url = url;
+        std::string message = "accepted";
+        try {
+            mb::streamable_http_transport t(o);
+        } catch (const std::invalid_argument& e) {
+            message = e.what();
+        }
+        CHECK(message.find("bad URL") != std::string::npos);
+        CHECK(message.find("s3cret") == std::string::npos);
+        CHECK(message.find("s3/cr") == std::string::npos);
+        CHECK(message.find("alice") == std::string::npos);
+        if (url.rfind("alice", 0) != 0 && url.find('#') == std::string::npos)
+            CHECK(message.find("user information") != std::string::npos);
+    }
+}
+
 TEST_CASE("redirects are never followed", "[beast][bad_input]") {
     raw_http_server server(mcp_script([](const std::string&) {
         return raw_answer{http_response(307, "text/plain", "moved", "Location: http://127.0.0.1:1/elsewhere\r\n")};

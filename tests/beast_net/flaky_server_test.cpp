@@ -1113,3 +1113,211 @@ TEST_CASE("decode_string and decode_integer are strict", "[flaky_server][json_lo
         CHECK_FALSE(decode_integer(bad));
     }
 }
+
+namespace {
+
+/// Connects to 127.0.0.1:`port` once and returns the outcome (bounded: 10 s).
+error_code try_connect(std::uint16_t port) {
+    net::io_context ioc;
+    boost::beast::tcp_stream stream(ioc);
+    error_code result = net::error::timed_out;
+    stream.expires_after(std::chrono::seconds(10));
+    stream.async_connect(tcp::endpoint(net::ip::address_v4::loopback(), port),
+                         [&](const error_code& ec) { result = ec; });
+    ioc.run();
+    return result;
+}
+
+}  // namespace
+
+TEST_CASE("flaky_server go_down refuses connections and forgets sessions; come_back listens on the same port",
+          "[flaky_server][outage]") {
+    flaky_server server;
+    const std::uint16_t port = server.port();
+    client a(port);
+    client idle(port);
+    const std::string session = open_session(a);
+    CHECK(a.post(call(2, "count", "key", "k"), session).status == 200);
+    REQUIRE(eventually([&] { return server.open_connections() == 2; }));
+    CHECK(server.is_up());
+    CHECK(server.outages() == 0);
+
+    server.go_down();
+    CHECK_FALSE(server.is_up());
+    CHECK(server.outages() == 1);
+    CHECK(server.sessions_alive() == 0);
+    CHECK(server.session_ids().empty());
+    CHECK(server.open_connections() == 0);
+    CHECK(server.executions("k") == 1);  // side effects survive, as in a database
+    CHECK(is_connection_gone(idle.read().ec));
+    CHECK(is_connection_gone(a.post(rpc(3, "ping"), session).ec));
+    // Refused at once, as by a port nobody listens on: not a hang, not a reset after accepting.
+    const auto start = std::chrono::steady_clock::now();
+    CHECK(try_connect(port) == net::error::connection_refused);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+    server.go_down();  // already down: no effect
+    CHECK(server.outages() == 1);
+
+    server.come_back();
+    CHECK(server.is_up());
+    CHECK(server.port() == port);
+    client b(port);
+    const answer lost = b.post(rpc(4, "ping"), session);  // the old session is gone
+    CHECK(lost.status == 404);
+    const std::string fresh = open_session(b);
+    CHECK(fresh != session);
+    CHECK(server.sessions_alive() == 1);
+    CHECK(server.session_ids() == std::vector<std::string>{fresh});
+    CHECK(b.post(call(5, "count", "key", "k"), fresh).body == text_result(5, "2"));
+    server.come_back();  // already up: no effect
+    CHECK(server.is_up());
+
+    SECTION("again: each outage counts, sessions opened meanwhile are forgotten") {
+        server.go_down();
+        CHECK(server.sessions_alive() == 0);
+        CHECK(try_connect(port) == net::error::connection_refused);
+        server.come_back();
+        CHECK(server.outages() == 2);
+        client c(port);
+        open_session(c);
+        CHECK(server.sessions_alive() == 1);
+    }
+    SECTION("a pending delay ends with the outage") {
+        server.inject(fault::delay(std::chrono::hours(1)), fault_match::tool_call());
+        REQUIRE_FALSE(b.write(http::verb::post, "/mcp", call(6, "count", "key", "k"), {{"Mcp-Session-Id", fresh}}));
+        REQUIRE(eventually([&] { return server.faults_applied() == 1; }));
+        server.go_down();
+        CHECK(is_connection_gone(b.read().ec));
+        CHECK(server.executions("k") == 2);
+    }
+}
+
+TEST_CASE("flaky_server outage comes back on its own timer; stop() ends it", "[flaky_server][outage]") {
+    flaky_server server;
+    const std::uint16_t port = server.port();
+    client a(port);
+    open_session(a);
+
+    SECTION("it returns at once and comes back after the time") {
+        const auto start = std::chrono::steady_clock::now();
+        server.outage(std::chrono::milliseconds(400));
+        CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(400));  // no waiting for the end
+        CHECK_FALSE(server.is_up());
+        CHECK(server.sessions_alive() == 0);
+        CHECK(server.outages() == 1);
+        REQUIRE(eventually([&] { return server.is_up(); }));
+        CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(400));
+        client b(port);
+        const answer init = b.post(initialize_body());
+        CHECK(init.status == 200);
+        CHECK(server.sessions_alive() == 1);
+    }
+    SECTION("come_back() ends it early; a later go_down() is not undone by the old timer") {
+        server.outage(std::chrono::milliseconds(300));
+        server.come_back();
+        CHECK(server.is_up());
+        server.go_down();
+        CHECK(server.outages() == 2);
+        // Watched past the end of the first outage (300 ms): the server stays down.
+        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(600);
+        bool came_up = false;
+        while (!came_up && std::chrono::steady_clock::now() < until) {
+            came_up = server.is_up();
+            std::this_thread::yield();
+        }
+        CHECK_FALSE(came_up);
+        CHECK(try_connect(port) == net::error::connection_refused);
+    }
+    SECTION("stop() during an outage returns promptly and it never comes back") {
+        server.outage(std::chrono::hours(1));
+        const auto start = std::chrono::steady_clock::now();
+        server.stop();
+        CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+        CHECK_FALSE(server.is_up());
+        server.come_back();  // after stop(): no effect
+        CHECK_FALSE(server.is_up());
+        CHECK(try_connect(port) == net::error::connection_refused);
+    }
+}
+
+TEST_CASE("flaky_server in_band_200 answers a lost session with 200 and the request's id", "[flaky_server]") {
+    flaky_server_options options;
+    options.lost_session = lost_session_style::in_band_200;
+    flaky_server server(options);
+    CHECK(mcp_recovery::beast::testing::to_string(lost_session_style::in_band_200) == "in_band_200");
+    client c(server.port());
+    const std::string session = open_session(c);
+    REQUIRE(server.expire_session(session));
+
+    const answer a = c.post(call(7, "count", "key", "k"), session);
+    CHECK_FALSE(a.ec);
+    CHECK(a.status == 200);
+    CHECK(a.content_type == "application/json");
+    CHECK(a.body == R"({"jsonrpc":"2.0","id":7,"error":{"code":-32001,"message":"Session not found"}})");
+    CHECK(c.post(R"({"jsonrpc":"2.0","id":"abc","method":"ping"})", session).body ==
+          R"({"jsonrpc":"2.0","id":"abc","error":{"code":-32001,"message":"Session not found"}})");
+    CHECK(server.executions("k") == 0);
+    // No request to answer (DELETE): the id is null.
+    const answer del = c.request(http::verb::delete_, "/mcp", {}, {{"Mcp-Session-Id", session}});
+    CHECK(del.status == 200);
+    CHECK(del.body == R"({"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"Session not found"}})");
+    CHECK(server.lost_session_answers() == 3);
+
+    SECTION("in SSE mode the request's answer is the response event") {
+        server.set_response_mode(response_mode::sse);
+        const answer s = c.post(rpc(8, "tools/list"), session);
+        CHECK(s.status == 200);
+        CHECK(s.content_type == "text/event-stream");
+        const sse_events parsed = parse_sse(s.body);
+        REQUIRE(parsed.events.size() == 1);
+        CHECK(parsed.events.front().data ==
+              R"({"jsonrpc":"2.0","id":8,"error":{"code":-32001,"message":"Session not found"}})");
+    }
+}
+
+TEST_CASE("flaky_server close_after_response closes every connection after its answer", "[flaky_server][keep_alive]") {
+    const bool at_construction = GENERATE(true, false);
+    flaky_server_options options;
+    options.close_after_response = at_construction;
+    flaky_server server(options);
+    if (!at_construction) server.set_close_after_response(true);
+    client c(server.port());
+    const answer init = c.post(initialize_body());
+    CHECK(init.status == 200);
+    CHECK_FALSE(init.keep_alive);  // Connection: close
+    CHECK(is_connection_gone(c.read().ec));
+    CHECK(eventually([&] { return server.open_connections() == 0; }));
+
+    // Errors and SSE answers too.
+    client d(server.port());
+    CHECK_FALSE(d.post(rpc(2, "ping")).keep_alive);  // 400: no session id
+    CHECK(is_connection_gone(d.read().ec));
+    server.set_response_mode(response_mode::sse);
+    client e(server.port());
+    const answer sse = e.post(rpc(3, "ping"), init.session_id);
+    CHECK(sse.content_type == "text/event-stream");
+    CHECK_FALSE(sse.keep_alive);
+    CHECK(is_connection_gone(e.read().ec));
+
+    server.set_close_after_response(false);
+    client f(server.port());
+    CHECK(f.post(rpc(4, "ping"), init.session_id).keep_alive);
+    CHECK(f.post(rpc(5, "ping"), init.session_id).keep_alive);  // the same connection
+    CHECK(server.connections_accepted() == 4);
+}
+
+TEST_CASE("flaky_server reset_before_execute resets the connection and keeps the session", "[flaky_server]") {
+    flaky_server server;
+    client setup(server.port());
+    const std::string session = open_session(setup);
+    REQUIRE(server.sessions_alive() == 1);
+    server.inject(fault::reset_before_execute(), fault_match::tool_call());
+    client c(server.port());
+    CHECK(c.post(call(2, "count", "key", "k"), session).ec == net::error::connection_reset);
+    CHECK(server.sessions_alive() == 1);
+    CHECK(server.session_ids() == std::vector<std::string>{session});
+    CHECK(server.executions("k") == 0);
+    client after(server.port());
+    CHECK(after.post(call(3, "count", "key", "k"), session).body == text_result(3, "1"));
+    CHECK(server.initializes() == 1);
+}

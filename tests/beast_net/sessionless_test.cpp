@@ -78,7 +78,10 @@ TEST_CASE("sessionless: a broken stream is re-issued with a new id only when rep
         CHECK(request_id(received[0]) != request_id(received[1]));
         for (const auto& req : received) CHECK_FALSE(is_method(req, "initialize"));
         CHECK(client.observer().failures(failure_kind::connection_lost) == 1);
-        CHECK(client.transport().generation() == 2);
+        // A new connection (reopen), not a new "session": the generation stays.
+        CHECK(client.observer().reopens_succeeded() == 1);
+        CHECK(client.observer().reconnects() == 0);
+        CHECK(client.transport().generation() == 1);
     }
     SECTION("non-idempotent: not replayed, outcome unknown") {
         auto r = client.try_call({"tools/call", R"({"name":"write","arguments":{}})"});

@@ -46,7 +46,8 @@ struct fixture {
         REQUIRE(server.initializes() == 1);
     }
     fs::flaky_server server;
-    mcp_recovery::testing::manual_clock clock;
+    // Started at the real time: deadlines the client computes from it reach the real transport.
+    mcp_recovery::testing::manual_clock clock{clock_type::now()};
     client_type client;
 };
 

@@ -99,23 +99,37 @@ const char* describe(outcome_kind k) {
 constexpr int runs_not_counted = -1;  // idempotent calls: `echo` has no counter
 constexpr int runs_at_most_once = -2;
 
+// `initializes`: sessions the server opened during the call (flaky_server::initializes()),
+// checked when the expectation sets it (>= 0).
+constexpr int initializes_not_checked = -1;
+
 struct cell_expectation {
     outcome_kind outcome;
     int runs;
+    int initializes = initializes_not_checked;
 };
 
-std::string describe(const cell_expectation& e) {
+std::string describe(const cell_expectation& e, bool with_initializes = true) {
     std::string s = describe(e.outcome);
     if (e.runs == runs_at_most_once) s += ", ran ≤1×";
     else if (e.runs >= 0) s += ", ran " + std::to_string(e.runs) + "×";
+    if (with_initializes && e.initializes >= 0) s += ", " + std::to_string(e.initializes) + " init";
     return s;
 }
 
 bool matches(const cell_expectation& expected, const cell_expectation& observed) {
     if (expected.outcome != observed.outcome) return false;
+    if (expected.initializes >= 0 && expected.initializes != observed.initializes) return false;
     if (expected.runs == runs_not_counted) return true;
     if (expected.runs == runs_at_most_once) return observed.runs >= 0 && observed.runs <= 1;
     return expected.runs == observed.runs;
+}
+
+// What the summary shows of an observation: the initializes only where they were expected.
+std::string describe_observed(const cell_expectation& expected, const cell_expectation& observed) {
+    cell_expectation shown = observed;
+    if (expected.initializes < 0) shown.initializes = initializes_not_checked;
+    return describe(shown);
 }
 
 // One row of the matrix: what is done to the server, and what each request kind should see
@@ -126,10 +140,17 @@ struct fault_row {
     std::function<void(fs::flaky_server&)> stage;        // server settings or events before the call
     std::optional<duration> call_timeout;                // call_options::timeout
     std::optional<cell_expectation> expect[4];           // by request_kind
+    // For the `initialize` kinds: the method the fault is applied to (default `initialize`).
+    std::string initialize_fault_method = "initialize";
+    // Retry while this much time has passed (limited_time) instead of retry_once; such rows run
+    // on the real clock (a server outage takes real time).
+    std::optional<duration> retry_budget;
 };
 
-cell_expectation idem(outcome_kind o) { return {o, runs_not_counted}; }
-cell_expectation runs(outcome_kind o, int n) { return {o, n}; }
+cell_expectation idem(outcome_kind o, int initializes = initializes_not_checked) {
+    return {o, runs_not_counted, initializes};
+}
+cell_expectation runs(outcome_kind o, int n, int initializes = initializes_not_checked) { return {o, n, initializes}; }
 
 std::vector<fault_row> matrix_rows() {
     using o = outcome_kind;
@@ -164,19 +185,54 @@ std::vector<fault_row> matrix_rows() {
     // Credentials: no token provider is configured, so a 401 ends the call.
     rows.push_back(tool_fault("401 Unauthorized, WWW-Authenticate: Bearer", fs::fault::unauthorized(),
                               idem(o::unauthorized), runs(o::unauthorized, 0)));
+    // An `initialize` refused with 400, 403 or 404: the endpoint will not take one; a permanent
+    // failure at once, not a reconnect retried until the breaker opens.
     // Errors recovery cannot help; a 404 (from a proxy, say) on a request with a session id reads
     // as a lost session: a new session, and the request, refused unrun, is sent again.
     rows.push_back(tool_fault("403 Forbidden (no WWW-Authenticate)", fs::fault::http_status(403, "Forbidden"),
-                              idem(o::permanent_failure), runs(o::permanent_failure, 0)));
+                              idem(o::permanent_failure), runs(o::permanent_failure, 0),
+                              {o::permanent_failure, 0}));
     rows.push_back(tool_fault("400 Bad Request", fs::fault::http_status(400, "Bad Request"),
-                              idem(o::permanent_failure), runs(o::permanent_failure, 0)));
+                              idem(o::permanent_failure), runs(o::permanent_failure, 0), {o::permanent_failure, 0}));
     rows.push_back(tool_fault("404 Not Found (plain text)", fs::fault::http_status(404, "Not Found"),
-                              idem(o::recovered), runs(o::recovered, 1)));
-    // The connection breaks: the client cannot know whether the request ran.
-    rows.push_back(tool_fault("connection reset before executing", fs::fault::reset_before_execute(),
-                              idem(o::recovered), runs(o::not_replayable, 0)));
-    rows.push_back(tool_fault("connection reset after executing", fs::fault::reset_after_execute(),
-                              idem(o::recovered), runs(o::not_replayable, 1)));
+                              idem(o::recovered), runs(o::recovered, 1), {o::permanent_failure, 0}));
+    // The connection breaks: the client cannot know whether the request ran. The session is
+    // intact: a new connection on it, no new session (0 initializes).
+    rows.push_back(tool_fault("connection reset before executing (session intact)", fs::fault::reset_before_execute(),
+                              idem(o::recovered, 0), runs(o::not_replayable, 0, 0)));
+    rows.push_back(tool_fault("connection reset after executing (session intact)", fs::fault::reset_after_execute(),
+                              idem(o::recovered, 0), runs(o::not_replayable, 1, 0)));
+    {
+        // A proxy or load balancer resets the idle keep-alive connections: the next request finds
+        // its pooled connection dead and goes out on a new one, on the same session.
+        fault_row r;
+        r.name = "idle connections reset by a proxy (session intact)";
+        r.stage = [](fs::flaky_server& s) { s.drop_connections(); };
+        r.expect[0] = idem(o::ok, 0);
+        r.expect[1] = runs(o::ok, 1, 0);
+        rows.push_back(std::move(r));
+    }
+    {
+        fault_row r;
+        r.name = "server closes every connection after its answer";
+        r.stage = [](fs::flaky_server& s) { s.set_close_after_response(true); };
+        r.expect[0] = idem(o::ok, 0);
+        r.expect[1] = runs(o::ok, 1, 0);
+        r.expect[2] = runs(o::recovered, 1, 1);
+        r.expect[3] = runs(o::recovered, 1, 1);
+        rows.push_back(std::move(r));
+    }
+    {
+        // A stalled handshake: the flight is bounded by reconnect_timeout (1 s here), not by
+        // the 5 s stall; the call that needed it is not sent.
+        fault_row r;
+        r.name = "stalled `notifications/initialized` (5 s, past the 1 s reconnect_timeout)";
+        r.fault = fs::fault::delay(5s);
+        r.initialize_fault_method = "notifications/initialized";
+        r.expect[2] = runs(o::reconnect_failed, 0, 1);
+        r.expect[3] = runs(o::reconnect_failed, 0, 1);
+        rows.push_back(std::move(r));
+    }
     rows.push_back(tool_fault("SSE stream cut after an event (not resumable: 400 on resume)",
                               fs::fault::cut_stream_after_event(), idem(o::recovered), runs(o::not_replayable, 1)));
     // Stream resumption: a cut stream with a priming event id is resumed with GET + Last-Event-ID.
@@ -228,10 +284,33 @@ std::vector<fault_row> matrix_rows() {
     }
     {
         fault_row r;
+        r.name = "session expired, answered in band: 200 with JSON-RPC -32001 \"Session not found\"";
+        r.stage = [](fs::flaky_server& s) {
+            s.set_lost_session_style(fs::lost_session_style::in_band_200);
+            s.expire_all_sessions();
+        };
+        r.expect[0] = idem(o::recovered, 1);
+        r.expect[1] = runs(o::recovered, 1, 1);
+        rows.push_back(std::move(r));
+    }
+    {
+        fault_row r;
         r.name = "server restart (connections closed, sessions forgotten)";
         r.stage = [](fs::flaky_server& s) { s.restart(); };
-        r.expect[0] = idem(o::recovered);
-        r.expect[1] = runs(o::recovered, 1);
+        r.expect[0] = idem(o::recovered, 1);
+        r.expect[1] = runs(o::recovered, 1, 1);
+        rows.push_back(std::move(r));
+    }
+    for (const auto outage : {200ms, 1000ms}) {
+        // Down (connections refused) for a while, back without the sessions: reopen flights back
+        // off until it accepts, then one initialize. A `limited_time` retry policy rides it out.
+        fault_row r;
+        r.name = "server down " + std::to_string(outage.count()) + " ms, back without sessions (limited_time 10 s)";
+        r.stage = [outage](fs::flaky_server& s) { s.outage(outage); };
+        r.retry_budget = 10s;
+        r.call_timeout = 10s;
+        r.expect[0] = idem(o::recovered, 1);
+        r.expect[1] = runs(o::recovered, 1, 1);
         rows.push_back(std::move(r));
     }
     return rows;
@@ -263,7 +342,8 @@ void arrange(fs::flaky_server& server, const fault_row& row, request_kind kind) 
     if (row.stage) row.stage(server);
     if (kind == request_kind::initialize_on_reconnect) server.expire_all_sessions();
     if (row.fault)
-        server.inject(*row.fault, is_initialize(kind) ? fs::fault_match::method("initialize") : fs::fault_match::tool_call());
+        server.inject(*row.fault, is_initialize(kind) ? fs::fault_match::method(row.initialize_fault_method)
+                                                      : fs::fault_match::tool_call());
 }
 
 template <class Result>
@@ -301,29 +381,55 @@ std::string unique_key(std::size_t row, request_kind kind, const char* mode) {
     return "m" + std::to_string(row) + "-" + std::to_string(static_cast<int>(kind)) + "-" + mode;
 }
 
+// retry_once, or limited_time when the row gives a budget.
+struct row_retry {
+    std::optional<duration> budget;
+    bool on_failure(const retry_context& c) const {
+        return budget ? c.now - c.started < *budget : c.attempt == 1;
+    }
+};
+
+reconnect_options matrix_reconnect_options() {
+    reconnect_options o;
+    o.reconnect_timeout = 1s;  // a stalled handshake fails the flight after 1 s
+    return o;
+}
+
 // ---- synchronous: recovering_client over streamable_http_transport, manual clock ----
 
-// The client's clock is manual (started at the real time, so that call deadlines make sense to
-// the transport too): Retry-After and backoff waits are recorded, not slept.
-using sync_client = recovering_client<mb::streamable_http_transport, default_classifier, retry_once,
-                                      exponential_backoff, single_flight_reconnector<>, counting_observer,
-                                      mcp_recovery::testing::manual_clock>;
+template <class Clock>
+using sync_client_on = recovering_client<mb::streamable_http_transport, default_classifier, row_retry,
+                                         exponential_backoff, single_flight_reconnector<>, counting_observer, Clock>;
 
-cell_expectation run_sync(const fault_row& row, request_kind kind, const std::string& key) {
+template <class Clock>
+cell_expectation run_sync_on(const fault_row& row, request_kind kind, const std::string& key,
+                             std::optional<Clock> clock) {
     fs::flaky_server server;
-    mcp_recovery::testing::manual_clock clock(clock_type::now());
-    sync_client client(std::in_place, transport_options_for(server.url()));
-    client.clock() = clock;
+    sync_client_on<Clock> client(std::in_place, transport_options_for(server.url()));
+    if (clock) client.clock() = *clock;
+    client.retry_policy() = row_retry{row.retry_budget};
+    client.reconnector().set_options(matrix_reconnect_options());
     client.backoff_policy() = exponential_backoff(100ms, 2.0, 1s, jitter::none);
     if (kind != request_kind::initialize_on_first_connect) REQUIRE(client.transport().connect());
     arrange(server, row, kind);
     const auto resumptions = server.resumptions();
+    const auto initializes = server.initializes();
     const auto r = client.try_call(kind == request_kind::idempotent ? echo_call : count_call(key),
                                    options_for(row, kind));
     const outcome_kind o = classify(r, client.observer().retries(), server.resumptions() - resumptions);
+    const int inits = static_cast<int>(server.initializes() - initializes);
     server.stop();  // ends a stall still pending: the count below is final
-    if (kind == request_kind::idempotent) return {o, runs_not_counted};
-    return {o, static_cast<int>(server.executions(key))};
+    if (kind == request_kind::idempotent) return {o, runs_not_counted, inits};
+    return {o, static_cast<int>(server.executions(key)), inits};
+}
+
+// The client's clock is manual (started at the real time, so that call deadlines make sense to
+// the transport too) unless the row needs real time (an outage): Retry-After and backoff waits
+// are then recorded, not slept.
+cell_expectation run_sync(const fault_row& row, request_kind kind, const std::string& key) {
+    if (row.retry_budget) return run_sync_on<steady_clock_source>(row, kind, key, std::nullopt);
+    return run_sync_on<mcp_recovery::testing::manual_clock>(row, kind, key,
+                                                            mcp_recovery::testing::manual_clock(clock_type::now()));
 }
 
 #if MCP_RECOVERY_BEAST_HAS_ASYNC
@@ -331,8 +437,8 @@ cell_expectation run_sync(const fault_row& row, request_kind kind, const std::st
 
 namespace net = boost::asio;
 
-using async_client = mb::async_recovering_client<mb::async_streamable_http_transport, default_classifier, retry_once,
-                                                 exponential_backoff, mb::async_single_flight_reconnector<no_backoff>,
+using async_client = mb::async_recovering_client<mb::async_streamable_http_transport, default_classifier, row_retry,
+                                                 exponential_backoff, mb::async_single_flight_reconnector<>,
                                                  counting_observer>;
 
 using mcp_recovery_tests::run;
@@ -342,15 +448,19 @@ cell_expectation run_async(const fault_row& row, request_kind kind, const std::s
     net::io_context ioc;
     async_client client(ioc.get_executor(), std::in_place, ioc.get_executor(), transport_options_for(server.url()));
     client.backoff_policy() = exponential_backoff(10ms, 2.0, 100ms, jitter::none);
+    client.retry_policy() = row_retry{row.retry_budget};
+    client.reconnector().set_options(matrix_reconnect_options());
     if (kind != request_kind::initialize_on_first_connect) REQUIRE(run(ioc, client.transport().async_connect()));
     arrange(server, row, kind);
     const auto resumptions = server.resumptions();
+    const auto initializes = server.initializes();
     const auto r = run(ioc, client.call(kind == request_kind::idempotent ? echo_call : count_call(key),
                                         options_for(row, kind)));
     const outcome_kind o = classify(r, client.observer().retries(), server.resumptions() - resumptions);
+    const int inits = static_cast<int>(server.initializes() - initializes);
     server.stop();
-    if (kind == request_kind::idempotent) return {o, runs_not_counted};
-    return {o, static_cast<int>(server.executions(key))};
+    if (kind == request_kind::idempotent) return {o, runs_not_counted, inits};
+    return {o, static_cast<int>(server.executions(key)), inits};
 }
 #endif
 
@@ -397,15 +507,17 @@ void write_markdown(const std::vector<matrix_line>& lines, const char* path) {
                 continue;
             }
             bool same = true;
-            for (const auto* l : cell) same = same && describe(l->observed) == describe(cell.front()->observed);
+            for (const auto* l : cell)
+                same = same && describe_observed(l->expected, l->observed) ==
+                                   describe_observed(cell.front()->expected, cell.front()->observed);
             std::string text;
             for (const auto* l : cell) {
                 const std::string mark = matches(l->expected, l->observed) ? "" : " ✗";
                 if (same) {
-                    if (text.empty()) text = describe(l->observed) + mark;
+                    if (text.empty()) text = describe_observed(l->expected, l->observed) + mark;
                     else if (!mark.empty() && text.find(mark) == std::string::npos) text += mark;
                 } else {
-                    text += (text.empty() ? "" : "; ") + l->mode + ": " + describe(l->observed) + mark;
+                    text += (text.empty() ? "" : "; ") + l->mode + ": " + describe_observed(l->expected, l->observed) + mark;
                 }
             }
             out << " " << text << " |";

@@ -252,6 +252,10 @@ enum class chaos_action : unsigned {
     stall_past_timeout,
     short_stall,
     answer_as_sse,
+    drop_connections,   // a proxy resets the idle keep-alive connections: sessions intact
+    outage,             // the server is down 200 ms and comes back without sessions
+    expire_in_band,     // sessions expire, answered in band (200 + JSON-RPC -32001)
+    stalled_handshake,  // the next notifications/initialized stalls past reconnect_timeout
     count_
 };
 
@@ -273,13 +277,17 @@ const char* name_of(chaos_action a) {
     case chaos_action::stall_past_timeout: return "stall 750 ms (past the read timeout)";
     case chaos_action::short_stall: return "stall 20 ms";
     case chaos_action::answer_as_sse: return "answer as SSE";
+    case chaos_action::drop_connections: return "idle connections reset (sessions intact)";
+    case chaos_action::outage: return "server down 200 ms";
+    case chaos_action::expire_in_band: return "expire all sessions, answered in band";
+    case chaos_action::stalled_handshake: return "notifications/initialized stalls 700 ms";
     case chaos_action::count_: break;
     }
     return "?";
 }
 
 // Relative weights, by chaos_action.
-constexpr std::array<unsigned, chaos_kinds> chaos_weights{10, 5, 10, 10, 6, 5, 4, 6, 3, 8, 8, 1, 3, 3};
+constexpr std::array<unsigned, chaos_kinds> chaos_weights{10, 5, 10, 10, 6, 5, 4, 6, 3, 8, 8, 1, 3, 3, 8, 2, 4, 2};
 
 std::optional<fs::fault> fault_of(chaos_action a) {
     switch (a) {
@@ -318,7 +326,9 @@ void configure(Client& client, chaos_gate& gate) {
     client.retry_policy() = limited_attempts(8);
     client.backoff_policy() = exponential_backoff(2ms, 2.0, 50ms, jitter::full);
     client.options().max_server_wait = 20ms;
-    client.reconnector().set_options(reconnect_options{5, 200ms});
+    reconnect_options r{5, 200ms};
+    r.reconnect_timeout = 300ms;  // a stalled handshake fails its flight after 300 ms
+    client.reconnector().set_options(r);
     client.observer().gate = &gate;
 }
 
@@ -381,9 +391,27 @@ void chaos_loop(run_state& run, fs::flaky_server& server, chaos_gate& gate, std:
         const auto action = static_cast<chaos_action>(pick(rng));
         bool done = false;
         if (action == chaos_action::expire_sessions) {
-            done = gate.strike([&] { server.expire_all_sessions(); }, 5000ms);
+            done = gate.strike([&] {
+                server.set_lost_session_style(fs::lost_session_style::typescript_404);
+                server.expire_all_sessions();
+            }, 5000ms);
+        } else if (action == chaos_action::expire_in_band) {
+            done = gate.strike([&] {
+                server.set_lost_session_style(fs::lost_session_style::in_band_200);
+                server.expire_all_sessions();
+            }, 5000ms);
         } else if (action == chaos_action::restart) {
             done = gate.strike([&] { server.restart(); }, 5000ms);
+        } else if (action == chaos_action::outage) {
+            done = gate.strike([&] { server.outage(200ms); }, 5000ms);
+        } else if (action == chaos_action::drop_connections) {
+            server.drop_connections();
+            done = true;
+        } else if (action == chaos_action::stalled_handshake) {
+            if (server.pending_faults() < 3) {
+                server.inject(fs::fault::delay(700ms), fs::fault_match::method("notifications/initialized"));
+                done = true;
+            }
         } else if (server.pending_faults() < 3) {  // keep the queue short: faults stay near their action
             server.inject(*fault_of(action), fs::fault_match::tool_call());
             done = true;

@@ -296,7 +296,9 @@ int main(int argc, char** argv) {
         if (!o.url.empty()) {
             std::string why;
             if (!mb::parse_url(o.url, why)) {
-                std::fprintf(stderr, "mcp-recovery-check: bad URL '%s': %s\n", o.url.c_str(), why.c_str());
+                // Without its user information: credentials are never echoed.
+                std::fprintf(stderr, "mcp-recovery-check: bad URL '%s': %s\n", mb::redact_url(o.url).c_str(),
+                             why.c_str());
                 return 2;
             }
             const bool ok = check_server(o, ("server " + o.url).c_str());
@@ -314,6 +316,7 @@ int main(int argc, char** argv) {
             {mb::testing::lost_session_style::python_404, "flaky_server as the Python SDK (404, -32600 \"Session not found\")"},
             {mb::testing::lost_session_style::go_404_plain, "flaky_server as the Go SDK (404 text/plain \"session not found\")"},
             {mb::testing::lost_session_style::python_400_plain, "flaky_server as Python SDK <= 1.25 (400 text/plain)"},
+            {mb::testing::lost_session_style::in_band_200, "flaky_server as a gateway answering in band (200, -32001 \"Session not found\")"},
         };
         mb::testing::flaky_server server;
         for (const family& f : families) {

@@ -25,6 +25,10 @@ namespace mcp_recovery::testing {
 /// never moves time: it returns when its predicate holds or when someone moves time past its
 /// deadline. With auto-advance off, `sleep_until` blocks until another thread moves time.
 /// Thread-safe.
+///
+/// With a transport that does real I/O, start it at the real time (`manual_clock(clock_type::now())`):
+/// the deadlines the client computes from it (a call's timeout, a flight's `reconnect_timeout`)
+/// are handed to the transport, which measures them on the real clock.
 class manual_clock {
 public:
     explicit manual_clock(time_point start = time_point{} + std::chrono::hours(1)) : s_(std::make_shared<state>()) {

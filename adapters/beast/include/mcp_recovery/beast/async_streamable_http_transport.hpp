@@ -25,7 +25,8 @@ namespace mcp_recovery::beast {
 /// The Streamable-HTTP transport for coroutines: what `basic_streamable_http_transport` does,
 /// with the same options, limits, failure mapping and stream resumption, as awaitables on the
 /// caller's executor. Models the async transport requirements of `async_recovering_client`
-/// (`async_send`, `async_reconnect`, `generation`, `async_refresh_auth`).
+/// (`async_send`, `async_reconnect`, `generation`, `async_refresh_auth`, and
+/// `async_reconnect(deadline)`, `async_reopen(deadline)`, `session_outlives_connection`).
 ///
 /// Timeouts are Beast's `expires_after` on each step (resolve: a timer), each also bounded by the
 /// call's deadline; the wait before a resumption GET is a timer. No thread is ever blocked.
@@ -47,6 +48,12 @@ class basic_async_streamable_http_transport : public detail::transport_base<Json
     using awaitable = boost::asio::awaitable<T>;
 
 public:
+    /// The session is not tied to a connection (Streamable HTTP): see
+    /// `basic_streamable_http_transport::session_outlives_connection`. A lost connection is
+    /// answered with a new one (`async_reopen`) on the same session; a new session
+    /// (`async_reconnect`) only when the server says the old one is gone.
+    static constexpr bool session_outlives_connection = true;
+
     /// Validates the options; throws `std::invalid_argument` for a bad URL or header.
     basic_async_streamable_http_transport(boost::asio::any_io_executor ex, transport_options options)
         : base(std::move(options)), ex_(std::move(ex)) {}
@@ -72,8 +79,14 @@ public:
     }
 
     /// Drops the session and opens a new one with the same `initialize` parameters; bumps the
-    /// generation on success (see `basic_streamable_http_transport::reconnect`).
-    awaitable<outcome<void>> async_reconnect() {
+    /// generation on success (see `basic_streamable_http_transport::reconnect`). No deadline:
+    /// each step is bounded by the timeouts of `transport_options` only.
+    awaitable<outcome<void>> async_reconnect() { return async_reconnect(time_point::max()); }
+
+    /// `async_reconnect()`, with `initialize` and `notifications/initialized` each bounded by
+    /// `deadline` as well (see `basic_streamable_http_transport::reconnect(deadline)`): a token
+    /// provider is not started past it, and a failed step's `failure::method` names the step.
+    awaitable<outcome<void>> async_reconnect(time_point deadline) {
         if (reconnecting_.exchange(true)) {
             failure f;
             f.transport_error = std::make_error_code(std::errc::operation_in_progress);
@@ -91,6 +104,8 @@ public:
             this->install_sessionless();
             co_return outcome<void>{};
         }
+        // A step is not started past the deadline (an I/O step would still get a moment to run).
+        if (base::past(deadline)) co_return base::step_too_late(base::initialize_method);
         if (this->needs_token()) {
             outcome<void> t = this->refresh_auth();
             if (!t) co_return t;
@@ -100,12 +115,27 @@ public:
         const std::string params = this->initialize_params();
         std::string session_id;
         outcome<response> r =
-            co_await exchange("initialize", params, this->next_request_id(), none, time_point::max(), &session_id);
+            co_await exchange(base::initialize_method, params, this->next_request_id(), none, deadline, &session_id);
         outcome<session> s = this->accept_initialize(std::move(r), std::move(session_id));
-        if (!s) co_return std::move(s).error();
-        outcome<void> n = co_await post_notification("notifications/initialized", {}, *s, time_point::max());
-        if (!n) co_return n;
+        if (!s) co_return base::step_failed(std::move(s).error(), base::initialize_method);
+        if (base::past(deadline)) co_return base::step_too_late(base::initialized_method);
+        outcome<void> n = co_await post_notification(base::initialized_method, {}, *s, deadline);
+        if (!n) co_return base::step_failed(std::move(n).error(), base::initialized_method);
         this->install(std::move(*s));
+        co_return outcome<void>{};
+    }
+
+    /// Opens one new connection to the endpoint (connect, and the TLS handshake for https),
+    /// bounded by `connect_timeout` and `deadline`, and keeps it in the keep-alive pool for the
+    /// next request (see `basic_streamable_http_transport::reopen`). Touches neither the session
+    /// nor `generation()`. A failure is that of a send whose connect failed (`delivery::not_sent`).
+    awaitable<outcome<void>> async_reopen(time_point deadline = time_point::max()) {
+        auto c = std::make_unique<connection>(ex_);
+        const std::error_code ec =
+            co_await c->open(this->url_, this->tls_context(), this->options_.connect_timeout, deadline);
+        if (ec) co_return this->connect_failure(ec);
+        this->opened_.fetch_add(1);
+        pool_.release(std::move(c), this->options_.max_idle_connections);
         co_return outcome<void>{};
     }
 
@@ -134,7 +164,7 @@ private:
         if (session_header_out && x.session_header) *session_header_out = *x.session_header;
         if (x.stream_broken) {
             std::optional<response> resumed = co_await resume(s, id, deadline, events);
-            if (resumed) co_return std::move(*resumed);
+            if (resumed) co_return this->deliver(std::move(*resumed), x.status, s);
         }
         co_return this->conclude_post(x, answer, id, s, session_header_out != nullptr);
     }

@@ -19,7 +19,8 @@
 namespace mcp_recovery::beast {
 
 /// MCP Streamable-HTTP transport over Boost.Beast, synchronous: models the Transport concept of
-/// mcp-recovery (`send`, `reconnect`, `generation`, `terminate`, `refresh_auth`).
+/// mcp-recovery (`send`, `reconnect`, `generation`, `terminate`, `refresh_auth`, and
+/// `reconnect(deadline)`, `reopen(deadline)`, `session_outlives_connection`).
 ///
 /// Thread-safe: many threads may `send` at once (each uses a connection of its own from a small
 /// keep-alive pool); `reconnect` replaces the session while they do. Every blocking step has a
@@ -32,6 +33,8 @@ namespace mcp_recovery::beast {
 /// stream after the request was written = `unknown`. An event stream that ends or breaks before the
 /// response is first resumed (GET with `Last-Event-ID`, see `transport_options::max_resume_attempts`)
 /// when it carried an event id; only if that does not bring the response is it such a failure.
+/// A 2xx answer that is the server's lost-session error in band (`transport_options::in_band_session_loss`)
+/// is the failure `transport_errc::session_lost`, `rejected`.
 ///
 /// `basic_async_streamable_http_transport` (async_streamable_http_transport.hpp) is the same
 /// transport for coroutines.
@@ -42,6 +45,13 @@ class basic_streamable_http_transport : public detail::transport_base<JsonPolicy
     using typename base::session;
 
 public:
+    /// The session is not tied to a connection (Streamable HTTP): a connection that breaks, or a
+    /// server that stops accepting connections for a while, leaves the session as it was, and the
+    /// next request on a new connection carries the same session id. A recovering client therefore
+    /// answers a lost connection by opening a new one (`reopen`) on the same session, and opens a
+    /// new session (`reconnect`) only when the server says the old one is gone.
+    static constexpr bool session_outlives_connection = true;
+
     /// Validates the options; throws `std::invalid_argument` for a bad URL or header.
     explicit basic_streamable_http_transport(transport_options options) : base(std::move(options)) {}
 
@@ -67,29 +77,56 @@ public:
 
     /// Drops the session and opens a new one with the same `initialize` parameters; bumps the
     /// generation on success. Connections are kept (the session is not tied to a connection).
-    outcome<void> reconnect() {
+    /// No deadline: each step is bounded by the timeouts of `transport_options` only.
+    outcome<void> reconnect() { return reconnect(time_point::max()); }
+
+    /// `reconnect()`, with every step bounded by `deadline` as well: waiting for a reconnect
+    /// already under way on another thread, `initialize` and `notifications/initialized` (each
+    /// also by its own timeouts). A token provider (when a token is needed) is not started past
+    /// the deadline; it is not interrupted once running. A failed step's `failure::method` names
+    /// it (`"initialize"`, `"notifications/initialized"`); the session is then left as it was.
+    outcome<void> reconnect(time_point deadline) {
         // The old session id stays in use until the new one is installed: a concurrent send with
         // it meets the server's lost-session answer and waits for this reconnect, while a send
         // without any id would get a 400 that is not recognisable as a lost session.
-        std::lock_guard<std::mutex> serial(reconnect_mutex_);
+        std::unique_lock<std::timed_mutex> serial(reconnect_mutex_, std::defer_lock);
+        if (deadline == time_point::max()) serial.lock();
+        else if (!serial.try_lock_until(deadline)) return base::step_too_late(base::initialize_method);
         if (!revision_has_sessions(this->options_.protocol_version)) {
             // Nothing to negotiate and no session to open: start over with fresh connections.
             pool_.drop();
             this->install_sessionless();
             return {};
         }
+        // A step is not started past the deadline (an I/O step would still get a moment to run).
+        if (base::past(deadline)) return base::step_too_late(base::initialize_method);
         if (this->needs_token()) {
             outcome<void> t = this->refresh_auth();
             if (!t) return t;
         }
         std::string session_id;
-        outcome<response> r = exchange("initialize", this->initialize_params(), this->next_request_id(), session{},
-                                       time_point::max(), &session_id);
+        outcome<response> r = exchange(base::initialize_method, this->initialize_params(), this->next_request_id(),
+                                       session{}, deadline, &session_id);
         outcome<session> s = this->accept_initialize(std::move(r), std::move(session_id));
-        if (!s) return std::move(s).error();
-        outcome<void> n = post_notification("notifications/initialized", {}, *s, time_point::max());
-        if (!n) return n;
+        if (!s) return base::step_failed(std::move(s).error(), base::initialize_method);
+        if (base::past(deadline)) return base::step_too_late(base::initialized_method);
+        outcome<void> n = post_notification(base::initialized_method, {}, *s, deadline);
+        if (!n) return base::step_failed(std::move(n).error(), base::initialized_method);
         this->install(std::move(*s));
+        return {};
+    }
+
+    /// Opens one new connection to the endpoint (connect, and the TLS handshake for https),
+    /// bounded by `connect_timeout` and `deadline`, and keeps it in the keep-alive pool for the
+    /// next request. Touches neither the session nor `generation()`; works in the sessionless
+    /// revision too. Success means the server accepts connections again. A failure is that of a
+    /// send whose connect failed (the I/O error, e.g. `connection_refused`; `delivery::not_sent`).
+    outcome<void> reopen(time_point deadline = time_point::max()) {
+        auto c = std::make_unique<connection>();
+        const std::error_code ec = c->open(this->url_, this->tls_context(), this->options_.connect_timeout, deadline);
+        if (ec) return this->connect_failure(ec);
+        this->opened_.fetch_add(1);
+        pool_.release(std::move(c), this->options_.max_idle_connections);
         return {};
     }
 
@@ -114,7 +151,8 @@ private:
         exchange_result x = round_trip(req, deadline, this->options_.max_body_size, id, &answer, &events);
         if (session_header_out && x.session_header) *session_header_out = *x.session_header;
         if (x.stream_broken) {
-            if (std::optional<response> resumed = resume(s, id, deadline, events)) return std::move(*resumed);
+            if (std::optional<response> resumed = resume(s, id, deadline, events))
+                return this->deliver(std::move(*resumed), x.status, s);
         }
         return this->conclude_post(x, answer, id, s, session_header_out != nullptr);
     }
@@ -239,7 +277,7 @@ private:
         return x;
     }
 
-    std::mutex reconnect_mutex_;
+    std::timed_mutex reconnect_mutex_;
     detail::connection_pool<connection> pool_;
 };
 

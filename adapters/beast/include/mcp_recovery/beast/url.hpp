@@ -3,6 +3,7 @@
 #ifndef MCP_RECOVERY_BEAST_URL_HPP
 #define MCP_RECOVERY_BEAST_URL_HPP
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -49,7 +50,12 @@ inline std::optional<endpoint_url> parse_url(std::string_view text, std::string&
     if (scheme == "https") {
         url.tls = true;
     } else if (scheme != "http") {
-        why = "unsupported URL scheme '" + scheme + "'; only http and https are supported";
+        // Named only when it looks like a scheme: text before "://" may hold credentials.
+        const bool plain = !scheme.empty() && scheme.size() <= 32 && std::all_of(scheme.begin(), scheme.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+        });
+        why = plain ? "unsupported URL scheme '" + scheme + "'; only http and https are supported"
+                    : std::string("unsupported URL scheme; only http and https are supported");
         return std::nullopt;
     }
     std::string_view rest = text.substr(scheme_end + 3);
@@ -62,7 +68,8 @@ inline std::optional<endpoint_url> parse_url(std::string_view text, std::string&
     url.target = path_start == std::string_view::npos ? "/" : std::string(rest.substr(path_start));
     if (!url.target.empty() && url.target[0] == '?') url.target.insert(url.target.begin(), '/');
     if (authority.find('@') != std::string_view::npos) {
-        why = "the URL has user information (user@host); put credentials in a token provider instead";
+        why = "the URL has user information (user:password@host), which is refused and not shown; put credentials "
+              "in a token provider or an extra header instead";
         return std::nullopt;
     }
     std::string_view port_text;
@@ -121,6 +128,29 @@ inline std::optional<endpoint_url> parse_url(std::string_view text, std::string&
         url.port = static_cast<std::uint16_t>(value);
     }
     return url;
+}
+
+/// `text` with any user information (`user:password@`) replaced by `***@`, for messages and logs:
+/// credentials in a URL are never echoed. Conservative: everything from the authority's start to
+/// the last '@' of the text counts as user information (a password may hold '/', '?', '#' and '@'
+/// unencoded), so a URL whose path holds an '@' is shown shortened; a text with no '@' is returned
+/// as it is.
+inline std::string redact_url(std::string_view text) {
+    const auto at = text.rfind('@');
+    if (at == std::string_view::npos) return std::string(text);
+    std::string out;
+    const auto scheme_end = text.find("://");
+    if (scheme_end != std::string_view::npos && scheme_end < at) {
+        const std::string_view scheme = text.substr(0, scheme_end);
+        const bool plain = std::all_of(scheme.begin(), scheme.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '-' ||
+                   c == '.';
+        });
+        if (plain) out.append(text.substr(0, scheme_end + 3));
+    }
+    out += "***@";
+    out.append(text.substr(at + 1));
+    return out;
 }
 
 }  // namespace mcp_recovery::beast

@@ -42,11 +42,8 @@ public:
                                     time_point deadline) {
         boost::system::error_code ec;
         tcp::resolver::results_type endpoints;
-        boost::system::error_code address_ec;
-        const auto address = net::ip::make_address(url.host, address_ec);
-        if (!address_ec) {
-            endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, url.port), url.host,
-                                                            std::to_string(url.port));
+        if (auto literal = literal_endpoint(url)) {
+            endpoints = std::move(*literal);
         } else {
             // The resolver has no timeout of its own: a timer cancels it. Both handlers only hold
             // the shared state, which outlives whichever finishes last.
@@ -75,22 +72,13 @@ public:
         tcp_layer.expires_after(budget(timeout, deadline));
         co_await tcp_layer.async_connect(endpoints, net::redirect_error(net::use_awaitable, ec));
         if (ec) co_return portable(ec);
-        tcp_layer.socket().set_option(tcp::no_delay(true), ec);
-
+        if (std::error_code e = after_connect(url)) co_return e;
 #if defined(MCP_RECOVERY_BEAST_TLS)
         if (tls_) {
-            if (!SSL_set_tlsext_host_name(tls_->native_handle(), url.host.c_str()))
-                co_return make_error_code(transport_errc::tls_failed);
-            tls_->set_verify_callback(net::ssl::host_name_verification(url.host));
             tcp_layer.expires_after(budget(timeout, deadline));
             co_await tls_->async_handshake(net::ssl::stream_base::client, net::redirect_error(net::use_awaitable, ec));
-            if (ec) {
-                last_tls_error_ = ec.message();
-                co_return make_error_code(transport_errc::tls_failed);
-            }
+            if (std::error_code e = handshake_result(ec)) co_return e;
         }
-#else
-        (void)tls_context;
 #endif
         open_ = true;
         co_return std::error_code{};

@@ -144,6 +144,38 @@ protected:
         return f(*plain_);
     }
 
+    /// The endpoint of a URL whose host is an IP address (no resolver needed), else nothing.
+    static std::optional<tcp::resolver::results_type> literal_endpoint(const endpoint_url& url) {
+        boost::system::error_code ec;
+        const auto address = net::ip::make_address(url.host, ec);
+        if (ec) return std::nullopt;
+        return tcp::resolver::results_type::create(tcp::endpoint(address, url.port), url.host, std::to_string(url.port));
+    }
+
+    /// After connecting: no Nagle delay; for TLS, SNI and host name verification set up for the
+    /// handshake. An error is `tls_failed`.
+    std::error_code after_connect(const endpoint_url& url) {
+        boost::system::error_code ignored;
+        lowest().socket().set_option(tcp::no_delay(true), ignored);
+#if defined(MCP_RECOVERY_BEAST_TLS)
+        if (tls_) {
+            if (!SSL_set_tlsext_host_name(tls_->native_handle(), url.host.c_str()))
+                return make_error_code(transport_errc::tls_failed);
+            tls_->set_verify_callback(net::ssl::host_name_verification(url.host));
+        }
+#else
+        (void)url;
+#endif
+        return {};
+    }
+
+    /// The outcome of a TLS handshake: `tls_failed`, keeping OpenSSL's reason for the message.
+    std::error_code handshake_result(const boost::system::error_code& ec) {
+        if (!ec) return {};
+        last_tls_error_ = ec.message();
+        return make_error_code(transport_errc::tls_failed);
+    }
+
     /// `ec` as the portable code, marking the connection broken on any error.
     std::error_code finish(const boost::system::error_code& ec) {
         if (!ec) return {};
@@ -181,11 +213,8 @@ public:
     std::error_code open(const endpoint_url& url, TlsContext* tls_context, duration timeout, time_point deadline) {
         boost::system::error_code ec;
         tcp::resolver::results_type endpoints;
-        boost::system::error_code address_ec;
-        const auto address = net::ip::make_address(url.host, address_ec);
-        if (!address_ec) {
-            endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, url.port), url.host,
-                                                            std::to_string(url.port));
+        if (auto literal = literal_endpoint(url)) {
+            endpoints = std::move(*literal);
         } else {
             tcp::resolver resolver(ioc_);
             bool done = false;
@@ -211,23 +240,14 @@ public:
         tcp_layer.async_connect(endpoints, [&](const boost::system::error_code& e, const tcp::endpoint&) { ec = e; });
         run();
         if (ec) return portable(ec);
-        tcp_layer.socket().set_option(tcp::no_delay(true), ec);
-
+        if (std::error_code e = after_connect(url)) return e;
 #if defined(MCP_RECOVERY_BEAST_TLS)
         if (tls_) {
-            if (!SSL_set_tlsext_host_name(tls_->native_handle(), url.host.c_str()))
-                return make_error_code(transport_errc::tls_failed);
-            tls_->set_verify_callback(net::ssl::host_name_verification(url.host));
             tcp_layer.expires_after(budget(timeout, deadline));
             tls_->async_handshake(net::ssl::stream_base::client, [&](const boost::system::error_code& e) { ec = e; });
             run();
-            if (ec) {
-                last_tls_error_ = ec.message();
-                return make_error_code(transport_errc::tls_failed);
-            }
+            if (std::error_code e = handshake_result(ec)) return e;
         }
-#else
-        (void)tls_context;
 #endif
         open_ = true;
         return {};

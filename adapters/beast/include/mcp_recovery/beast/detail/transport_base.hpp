@@ -17,6 +17,7 @@
 #include "mcp_recovery/beast/json_lookup.hpp"
 #include "mcp_recovery/beast/sse.hpp"
 #include "mcp_recovery/beast/url.hpp"
+#include "mcp_recovery/classifier.hpp"
 #include "mcp_recovery/error.hpp"
 #include "mcp_recovery/failure.hpp"
 #include "mcp_recovery/outcome.hpp"
@@ -132,6 +133,16 @@ struct transport_options {
     std::function<outcome<std::string>()> token_provider;
     /// Extra headers on every request (e.g. an API key). Names and values are validated.
     std::vector<std::pair<std::string, std::string>> headers;
+
+    /// Recognise a lost session answered in band: a 2xx answer (a JSON body, or the response event
+    /// of a stream) to a request that carried a session id, whose JSON-RPC *error* (never a
+    /// result, so never a tool's `isError`) has code -32001, -32600 or -32000 and a message with
+    /// one of the default lost-session phrases (`session_message_rules`), e.g. a gateway's
+    /// `200 {"error":{"code":-32001,"message":"Session not found"}}`. Such an answer becomes a
+    /// `failure` (`transport_errc::session_lost`, the HTTP status, the JSON-RPC code and message,
+    /// `delivery::rejected`), which recovery treats as a lost session. false: returned as a
+    /// response (a JSON-RPC error), as any other.
+    bool in_band_session_loss = true;
 };
 
 namespace detail {
@@ -241,7 +252,8 @@ protected:
     explicit transport_base(transport_options options) : options_(std::move(options)) {
         std::string why;
         auto url = parse_url(options_.url, why);
-        if (!url) throw std::invalid_argument("mcp_recovery::beast: bad URL '" + options_.url + "': " + why);
+        // The URL is shown without its user information: credentials are never echoed.
+        if (!url) throw std::invalid_argument("mcp_recovery::beast: bad URL '" + redact_url(options_.url) + "': " + why);
         url_ = std::move(*url);
 #if defined(MCP_RECOVERY_BEAST_TLS)
         if (url_.tls) {
@@ -569,12 +581,60 @@ protected:
                                : std::string("the response is not the JSON-RPC response to this request");
                 return f;
             }
-            return response{std::move(x.body), std::move(e)};
+            return deliver(response{std::move(x.body), std::move(e)}, x.status, s);
         }
-        if (answer) return std::move(*answer);
+        if (answer) return deliver(std::move(*answer), x.status, s);
         failure f = to_failure(x, s);
         f.transport_error = make_error_code(transport_errc::stream_ended);
         return f;
+    }
+
+    /// The response `r` to a request sent on `s` (answered with HTTP `status`), or the failure it
+    /// stands for when it is the server's lost-session error in band (see
+    /// `transport_options::in_band_session_loss`).
+    outcome<response> deliver(response r, int status, const session& s) const {
+        if (!options_.in_band_session_loss || s.id.empty() || !r.fields.has_error || r.fields.has_result) return r;
+        const std::optional<std::int64_t> code = r.fields.error_code;
+        if (!code || (*code != -32001 && *code != -32600 && *code != -32000)) return r;
+        if (!r.fields.error_message || !session_message_rules{}.contains_phrase(*r.fields.error_message)) return r;
+        failure f;
+        f.transport_error = make_error_code(transport_errc::session_lost);
+        f.http_status = status;
+        f.jsonrpc_code = code;
+        f.message = *r.fields.error_message;
+        f.had_session_id = true;
+        f.delivered = delivery::rejected;
+        return f;
+    }
+
+    // ---- reconnect steps ----
+
+    static constexpr std::string_view initialize_method = "initialize";
+    static constexpr std::string_view initialized_method = "notifications/initialized";
+
+    /// `f`, naming the reconnect step that failed (`failure::method`).
+    static failure step_failed(failure f, std::string_view method) {
+        f.method = std::string(method);
+        return f;
+    }
+
+    /// A reconnect step that could not start before the deadline: timed out, nothing sent.
+    static failure step_too_late(std::string_view method) {
+        failure f;
+        f.transport_error = std::make_error_code(std::errc::timed_out);
+        f.message = "the reconnect's deadline passed before " + std::string(method);
+        f.delivered = delivery::not_sent;
+        f.method = std::string(method);
+        return f;
+    }
+
+    static bool past(time_point deadline) noexcept { return deadline != time_point::max() && clock_type::now() >= deadline; }
+
+    /// A connection that could not be opened (`reopen`): as a send whose connect failed.
+    failure connect_failure(std::error_code ec) const {
+        exchange_result x;
+        x.error = ec;
+        return to_failure(x, snapshot());
     }
 
     /// Whether the stream of `s` may be resumed now, and after which wait: only for revisions

@@ -17,6 +17,7 @@
 #include "mcp_recovery/beast/json_lookup.hpp"
 
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address_v4.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -34,6 +35,7 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <algorithm>
 #include <array>
@@ -71,6 +73,9 @@ enum class lost_session_style : unsigned char {
     python_404,        ///< 404 application/json `{"jsonrpc":"2.0","id":"server-error","error":{"code":-32600,"message":"Session not found"}}` (Python SDK >= 1.26, FastMCP).
     go_404_plain,      ///< 404 text/plain `session not found` (Go SDK).
     python_400_plain,  ///< 400 text/plain `Bad Request: No valid session ID provided` (Python SDK <= 1.25).
+    in_band_200,       ///< 200 application/json `{"jsonrpc":"2.0","id":<the request's id>,"error":{"code":-32001,"message":"Session not found"}}`
+                       ///< (a gateway answering in band; the id is null for a notification, a DELETE or a GET).
+                       ///< A request's answer is a JSON-RPC answer: in SSE mode it comes as an event stream.
 };
 
 /// A fixed HTTP answer: status, content type and body.
@@ -80,7 +85,8 @@ struct http_answer {
     std::string_view body;
 };
 
-/// The exact answer `flaky_server` gives for a lost session in `style`.
+/// The exact answer `flaky_server` gives for a lost session in `style` (for `in_band_200`, with
+/// `"id":null`: a request gets its own id there).
 constexpr http_answer lost_session_answer(lost_session_style style) noexcept {
     switch (style) {
     case lost_session_style::typescript_404:
@@ -95,6 +101,9 @@ constexpr http_answer lost_session_answer(lost_session_style style) noexcept {
     case lost_session_style::go_404_plain: return {404, "text/plain", "session not found"};
     case lost_session_style::python_400_plain:
         return {400, "text/plain", "Bad Request: No valid session ID provided"};
+    case lost_session_style::in_band_200:
+        return {200, "application/json",
+                R"({"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"Session not found"}})"};
     }
     return {404, "text/plain", "session not found"};
 }
@@ -106,6 +115,7 @@ constexpr std::string_view to_string(lost_session_style style) noexcept {
     case lost_session_style::python_404: return "python_404";
     case lost_session_style::go_404_plain: return "go_404_plain";
     case lost_session_style::python_400_plain: return "python_400_plain";
+    case lost_session_style::in_band_200: return "in_band_200";
     }
     return "invalid";
 }
@@ -113,7 +123,8 @@ constexpr std::string_view to_string(lost_session_style style) noexcept {
 /// What a one-shot `fault` does to the request it is applied to.
 enum class fault_kind : unsigned char {
     http_status,             ///< Answer a fixed HTTP status and body; the request is not executed.
-    reset_before_execute,    ///< Close the connection with a TCP RST (SO_LINGER 0) without executing.
+    reset_before_execute,    ///< Close the connection with a TCP RST (SO_LINGER 0) without executing;
+                             ///< the session stays alive (a network fault, not a server restart).
     reset_after_execute,     ///< Execute the request, then RST without answering.
     cut_stream_after_event,  ///< Execute, answer as SSE with one `notifications/message` event (with
                              ///< an `id:`), then close the connection before the response. The
@@ -313,6 +324,10 @@ struct flaky_server_options {
     /// it the oldest is forgotten (its ids become unknown). Each holds at most
     /// 2 + 2 * fault::max_stream_notifications + fault::max_resumed_cuts events.
     std::size_t max_resumable_streams = 16;
+    /// Keep no connection alive: every answer carries `Connection: close` and the server closes
+    /// the connection after it, as a server (or proxy) without keep-alive does.
+    /// `set_close_after_response` changes it later.
+    bool close_after_response = false;
 };
 
 namespace detail {
@@ -572,13 +587,15 @@ class connection;
 class server_core {
 public:
     explicit server_core(const flaky_server_options& opts)
-        : options(opts), mode_(opts.mode), style_(opts.lost_session), resumption_(opts.resumption), random_(seed()) {}
+        : options(opts), mode_(opts.mode), style_(opts.lost_session), resumption_(opts.resumption), random_(seed()) {
+        close_after_response = opts.close_after_response;
+    }
 
     const flaky_server_options options;
 
     mutable std::mutex mutex;
-    // Written under `mutex` by the I/O thread and by stop(); read by restart().
-    std::uint64_t restarts_done = 0;
+    // Written under `mutex` by the I/O thread and by stop(); read by the API waiting for a task.
+    std::uint64_t io_tasks_done = 0;
     bool stopped = false;
 
     std::atomic<std::uint64_t> initializes{0};
@@ -592,6 +609,8 @@ public:
     std::atomic<std::uint64_t> next_event_id{1};
     std::atomic<std::uint64_t> resumption_requests{0};
     std::atomic<std::uint64_t> resumptions{0};
+    std::atomic<std::uint64_t> outages{0};
+    std::atomic<bool> close_after_response{false};
 
     std::vector<std::weak_ptr<connection>> connections;  // I/O thread only
 
@@ -718,12 +737,20 @@ public:
         return std::nullopt;
     }
 
-    reply lost_session() {
+    /// The lost-session answer; `id_raw` is the JSON-RPC id of the request it answers (empty for
+    /// a notification, a DELETE or a GET).
+    reply lost_session(std::string_view id_raw = {}) {
         ++lost_session_answers;
         lost_session_style style;
         {
             std::lock_guard<std::mutex> lock(mutex);
             style = style_;
+        }
+        if (style == lost_session_style::in_band_200) {
+            if (!id_raw.empty()) return rpc_error(id_raw, -32001, "Session not found");
+            reply r = rpc_error("null", -32001, "Session not found");
+            r.jsonrpc_answer = false;  // no request to answer: plain JSON in every response mode
+            return r;
         }
         const http_answer a = lost_session_answer(style);
         reply r;
@@ -748,7 +775,7 @@ public:
         } else {
             if (m.is_request && m.method == "initialize") return initialize(m, body, session_id);
             if (!session_id) return missing_session_id();
-            if (!known(*session_id)) return lost_session();
+            if (!known(*session_id)) return lost_session(m.is_request ? std::string_view(m.id_raw) : std::string_view{});
         }
         if (!options.sessionless && protocol_version && !flaky_supports_version(*protocol_version)) {
             return transport_error(400, -32000,
@@ -891,7 +918,7 @@ private:
         if (session_id) {
             // As real servers do: a known session cannot initialize twice; an unknown one is lost.
             if (known(*session_id)) return transport_error(400, -32600, "Invalid Request: Server already initialized");
-            return lost_session();
+            return lost_session(m.id_raw);
         }
         std::string version(flaky_default_protocol_version);
         if (const auto params = find_member(body, "params")) {
@@ -1094,7 +1121,7 @@ private:
         resumption_answer a =
             core_.handle_get(header("Mcp-Session-Id"), header("MCP-Protocol-Version"), header("Last-Event-ID"));
         if (a.refusal) return send(std::move(*a.refusal));
-        const bool keep = keep_alive_ && http11_ && !a.cut;
+        const bool keep = keep_alive_ && http11_ && !a.cut && !core_.close_after_response;
         out_.clear();
         append_sse_head(out_, http11_, keep || a.cut);  // a cut is not announced
         if (http11_) {
@@ -1155,7 +1182,7 @@ private:
     }
 
     void send(reply r) {
-        bool keep = keep_alive_ && !r.close;
+        bool keep = keep_alive_ && !r.close && !core_.close_after_response;
         const response_mode mode = fault_ && fault_->mode ? *fault_->mode : core_.mode();
         out_.clear();
         if (r.jsonrpc_answer && mode == response_mode::sse) {
@@ -1307,12 +1334,17 @@ private:
 /// public member function is thread-safe and may run while clients are connected; counters are
 /// atomics and are updated before the answer is written, so a client that has its answer sees
 /// them. `restart()` and `stop()` return only once the connections are closed.
+///
+/// Outages. `go_down()` plays a killed server process: the listener closes (connects are refused,
+/// ECONNREFUSED), every connection closes, every session is forgotten; `come_back()` listens again
+/// on the same port, with no sessions. `outage(d)` does both, coming back after `d` on its own
+/// timer. `close_after_response` plays a server without keep-alive.
 class flaky_server {
 public:
     /// Binds 127.0.0.1 (`options.port`, 0 for any free port) and starts serving.
     /// Throws `boost::system::system_error` when the port cannot be bound.
     explicit flaky_server(flaky_server_options options = {})
-        : core_(options), acceptor_(ioc_), retry_timer_(ioc_) {
+        : core_(options), acceptor_(ioc_), retry_timer_(ioc_), outage_timer_(ioc_) {
         const detail::tcp::endpoint endpoint(detail::net::ip::address_v4::loopback(), options.port);
         acceptor_.open(endpoint.protocol());
         acceptor_.set_option(detail::net::socket_base::reuse_address(true));
@@ -1347,10 +1379,12 @@ public:
             }
         }
         // The I/O thread is gone: the sockets can be touched from here.
+        up_ = false;
         detail::error_code ec;
         acceptor_.close(ec);
         try {
             retry_timer_.cancel();
+            outage_timer_.cancel();
         } catch (...) {
         }
         abort_connections();
@@ -1365,20 +1399,69 @@ public:
     /// would; keeps listening, and keeps counters and queued faults. Returns once the
     /// connections are closed (at once after `stop()`).
     void restart() {
-        std::unique_lock<std::mutex> lock(core_.mutex);
-        core_.expire_all_locked();
-        if (core_.stopped) return;
-        const std::uint64_t ticket = ++restarts_requested_;
-        detail::net::post(ioc_, [this, ticket] {
+        // Connections closed first, sessions forgotten after, both on the I/O thread: no request
+        // is answered "session not found" by the process that is going away.
+        on_io_thread([this] {
             abort_connections();
-            {
-                std::lock_guard<std::mutex> done(core_.mutex);
-                core_.restarts_done = std::max(core_.restarts_done, ticket);
-            }
-            restarted_.notify_all();
+            core_.expire_all();
         });
-        restarted_.wait(lock, [&] { return core_.restarts_done >= ticket || core_.stopped; });
+        core_.expire_all();  // also after stop(), when the I/O thread no longer runs tasks
     }
+
+    /// Closes every open connection (a TCP RST), keeping every session and the listener: what a
+    /// proxy or load balancer does to idle keep-alive connections. Returns once done.
+    void drop_connections() {
+        on_io_thread([this] { abort_connections(); });
+    }
+
+    /// An outage, as when the server process is killed: closes the listener (a connect is then
+    /// refused at once, ECONNREFUSED, rather than left to hang) and every connection (pending
+    /// delays end), and forgets every session (as `restart()`). Counters, queued faults and
+    /// settings stay. Cancels a pending come-back of `outage()`. Returns once done; no effect
+    /// while down or after `stop()`.
+    void go_down() {
+        // Closed first, forgotten after, both on the I/O thread: no request is answered "session
+        // not found" in between (a killed process never says that).
+        on_io_thread([this] {
+            take_down();
+            core_.expire_all();
+        });
+        core_.expire_all();  // also after stop(), when the I/O thread no longer runs tasks
+    }
+
+    /// Ends an outage: listens again on the same port (SO_REUSEADDR lets it bind again at once).
+    /// No effect while up or after `stop()`. Throws `boost::system::system_error` when the port
+    /// cannot be bound again (another socket took it meanwhile).
+    void come_back() {
+        detail::error_code ec;
+        on_io_thread([this, &ec] {
+            ++outage_generation_;  // a pending come-back of outage() is not needed any more
+            cancel_quietly(outage_timer_);
+            ec = listen_again();
+        });
+        if (ec) throw boost::system::system_error(ec, "flaky_server: cannot listen again on port " + std::to_string(port_));
+    }
+
+    /// `go_down()`, then `come_back()` after `how_long` on a timer of the server's own: returns
+    /// once the server is down, without waiting for the end of the outage. If the port cannot be
+    /// bound again at that time, it tries again every 20 ms for 5 s, then stays down. `stop()`,
+    /// `go_down()` and `come_back()` end the wait.
+    void outage(std::chrono::milliseconds how_long) {
+        on_io_thread([this, how_long] {
+            take_down();
+            core_.expire_all();
+            come_back_after(how_long, 0);
+        });
+    }
+
+    /// Whether the server listens: false after `go_down()` (until it comes back) and `stop()`.
+    bool is_up() const noexcept { return up_; }
+    /// Outages so far: `go_down()` and `outage()` calls that took the server down.
+    std::uint64_t outages() const noexcept { return core_.outages; }
+
+    /// Keep connections alive (false, the default) or close each after its answer, which then
+    /// carries `Connection: close` (`flaky_server_options::close_after_response`).
+    void set_close_after_response(bool on) noexcept { core_.close_after_response = on; }
 
     /// Ends session `id`: later requests with it get the lost-session answer. False if unknown.
     bool expire_session(std::string_view id) { return core_.expire(id); }
@@ -1436,15 +1519,89 @@ private:
         }
     }
 
+    // Runs `task` on the I/O thread and waits until it ran; does nothing after stop().
+    template <class Task>
+    void on_io_thread(Task task) {
+        std::unique_lock<std::mutex> lock(core_.mutex);
+        if (core_.stopped) return;
+        const std::uint64_t ticket = ++io_tasks_requested_;
+        detail::net::post(ioc_, [this, ticket, &task] {
+            try {
+                task();
+            } catch (...) {
+                // Tasks do not throw (they report through error codes); the waiter must wake anyway.
+            }
+            {
+                std::lock_guard<std::mutex> done(core_.mutex);
+                core_.io_tasks_done = std::max(core_.io_tasks_done, ticket);
+            }
+            restarted_.notify_all();
+        });
+        restarted_.wait(lock, [&] { return core_.io_tasks_done >= ticket || core_.stopped; });
+    }
+
+    // I/O thread: closes the listener and every connection.
+    void take_down() noexcept {
+        ++outage_generation_;
+        cancel_quietly(outage_timer_);
+        if (up_) {
+            up_ = false;
+            ++core_.outages;
+            ++listen_generation_;  // a pending accept or accept retry of the old listener does nothing
+            detail::error_code ignored;
+            acceptor_.close(ignored);
+            cancel_quietly(retry_timer_);
+        }
+        abort_connections();
+    }
+
+    static void cancel_quietly(detail::net::steady_timer& timer) noexcept {
+        try {
+            timer.cancel();
+        } catch (...) {
+        }
+    }
+
+    // I/O thread: listens on port_ again, unless already up.
+    detail::error_code listen_again() noexcept {
+        if (up_) return {};
+        detail::error_code ec;
+        const detail::tcp::endpoint endpoint(detail::net::ip::address_v4::loopback(), port_);
+        acceptor_.open(endpoint.protocol(), ec);
+        if (!ec) acceptor_.set_option(detail::net::socket_base::reuse_address(true), ec);
+        if (!ec) acceptor_.bind(endpoint, ec);
+        if (!ec) acceptor_.listen(detail::net::socket_base::max_listen_connections, ec);
+        if (ec) {
+            detail::error_code ignored;
+            acceptor_.close(ignored);
+            return ec;
+        }
+        up_ = true;
+        accept();
+        return {};
+    }
+
+    // I/O thread: comes back after `wait` (then every 20 ms while the port cannot be bound, at
+    // most 250 times), unless the outage ended otherwise meanwhile.
+    void come_back_after(std::chrono::milliseconds wait, int attempt) {
+        static constexpr int max_attempts = 250;
+        outage_timer_.expires_after(wait);
+        outage_timer_.async_wait([this, attempt, generation = outage_generation_](const detail::error_code& ec) {
+            if (ec || generation != outage_generation_) return;
+            if (listen_again() && attempt + 1 < max_attempts) come_back_after(std::chrono::milliseconds(20), attempt + 1);
+        });
+    }
+
     void accept() {
-        acceptor_.async_accept([this](const detail::error_code& ec, detail::tcp::socket socket) {
-            if (!acceptor_.is_open()) return;
+        acceptor_.async_accept([this, generation = listen_generation_](const detail::error_code& ec,
+                                                                        detail::tcp::socket socket) {
+            if (generation != listen_generation_ || !acceptor_.is_open()) return;
             if (ec) {
                 if (ec == detail::net::error::operation_aborted) return;
                 // Out of descriptors or the like: try again shortly instead of spinning.
                 retry_timer_.expires_after(std::chrono::milliseconds(20));
-                retry_timer_.async_wait([this](const detail::error_code& wait_ec) {
-                    if (!wait_ec) accept();
+                retry_timer_.async_wait([this, generation](const detail::error_code& wait_ec) {
+                    if (!wait_ec && generation == listen_generation_) accept();
                 });
                 return;
             }
@@ -1478,12 +1635,20 @@ private:
     // Declared before ioc_: handlers destroyed with ioc_ still reach them.
     detail::server_core core_;
     std::mutex stop_mutex_;
-    std::condition_variable restarted_;
-    std::uint64_t restarts_requested_ = 0;  // guarded by core_.mutex
+    std::condition_variable restarted_;  // an I/O task is done, or the server stopped
+    std::uint64_t io_tasks_requested_ = 0;  // guarded by core_.mutex
     std::uint16_t port_ = 0;
+    std::atomic<bool> up_{true};
+    // I/O thread only (and the constructor, before it starts): which listener and which outage
+    // pending handlers belong to.
+    std::uint64_t listen_generation_ = 0;
+    std::uint64_t outage_generation_ = 0;
     detail::net::io_context ioc_{1};
+    // Keeps the I/O thread running while down (no listener, no connection): stop() ends it.
+    detail::net::executor_work_guard<detail::net::io_context::executor_type> work_{ioc_.get_executor()};
     detail::tcp::acceptor acceptor_;
     detail::net::steady_timer retry_timer_;
+    detail::net::steady_timer outage_timer_;
     std::thread thread_;
 };
 
