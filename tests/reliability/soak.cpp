@@ -323,7 +323,9 @@ mb::transport_options transport_options_for(const std::string& url) {
 // only briefly.
 template <class Client>
 void configure(Client& client, chaos_gate& gate) {
-    client.retry_policy() = limited_attempts(8);
+    // A time budget, not a count: an outage takes time, and the failed flights spaced by the
+    // reconnector's jittered backoff during it are attempts too.
+    client.retry_policy() = limited_time(3s);
     client.backoff_policy() = exponential_backoff(2ms, 2.0, 50ms, jitter::full);
     client.options().max_server_wait = 20ms;
     reconnect_options r{5, 200ms};
@@ -332,11 +334,11 @@ void configure(Client& client, chaos_gate& gate) {
     client.observer().gate = &gate;
 }
 
-using sync_client = recovering_client<mb::streamable_http_transport, default_classifier, limited_attempts,
+using sync_client = recovering_client<mb::streamable_http_transport, default_classifier, limited_time,
                                       exponential_backoff, single_flight_reconnector<>, gated_observer>;
 #if MCP_RECOVERY_BEAST_HAS_ASYNC
 using async_client = mb::async_recovering_client<mb::async_streamable_http_transport, default_classifier,
-                                                 limited_attempts, exponential_backoff,
+                                                 limited_time, exponential_backoff,
                                                  mb::async_single_flight_reconnector<>, gated_observer>;
 #endif
 
