@@ -561,9 +561,9 @@ int main(int argc, char** argv) {
     std::printf("\n`come_back -> first successful call`: from the return of `come_back()` (listening again) to the "
                 "first call that succeeded after it; at most about the backoff cap plus a reopen, a lost-session "
                 "answer and one initialize. Calls and flights counted from just before `go_down()` to %llu "
-                "successful calls after the recovery. Session flights: initializes tried by the client; more "
-                "than one when callers met a lost-session answer (404) before the listener closed "
-                "(`go_down()` forgets the sessions first: last column), each failing until `come_back()`.\n",
+                "successful calls after the recovery. Session flights: initializes tried by the client (1 when "
+                "nothing answered a lost session before the listener closed: the last column counts such "
+                "answers; `go_down()` closes before it forgets, as a killed process).\n",
                 static_cast<unsigned long long>(successes_between));
 
     const auto sync_rows = sync_outages(outages, failures);
