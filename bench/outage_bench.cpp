@@ -324,6 +324,19 @@ fs::flaky_server_options server_options() {
 using sync_client = recovering_client<mb::streamable_http_transport, default_classifier, limited_time, no_backoff,
                                       single_flight_reconnector<>, counting_observer>;
 
+// Every outage in turn, reading the client's observer before and after each.
+template <class Observer>
+std::vector<outage_row> all_outages(fs::flaky_server& server, tally& t,
+                                    const std::vector<std::chrono::milliseconds>& outages, const Observer& o,
+                                    int& failures) {
+    const std::function<observer_counts()> observed = [&] {
+        return observer_counts{o.reconnects(), o.reopens_succeeded(), o.reopens_failed()};
+    };
+    std::vector<outage_row> rows;
+    for (const auto d : outages) rows.push_back(one_outage(server, t, d, observed, failures));
+    return rows;
+}
+
 std::vector<outage_row> sync_outages(const std::vector<std::chrono::milliseconds>& outages, int& failures) {
     fs::flaky_server server(server_options());
     sync_client client{std::in_place, options_for(server, sync_callers)};
@@ -346,12 +359,7 @@ std::vector<outage_row> sync_outages(const std::vector<std::chrono::milliseconds
                 t.add(p, r);
             }
         });
-    const auto& o = client.observer();
-    const std::function<observer_counts()> observed = [&] {
-        return observer_counts{o.reconnects(), o.reopens_succeeded(), o.reopens_failed()};
-    };
-    std::vector<outage_row> rows;
-    for (const auto d : outages) rows.push_back(one_outage(server, t, d, observed, failures));
+    std::vector<outage_row> rows = all_outages(server, t, outages, client.observer(), failures);
     stop = true;
     for (auto& th : threads) th.join();
     check_outages("sync, 16 threads", rows, t, server, failures);
@@ -473,12 +481,7 @@ std::vector<outage_row> async_outages(const std::vector<std::chrono::millisecond
     for (int c = 0; c < async_callers; ++c) net::co_spawn(ioc, async_caller(client, t, stop, c), net::detached);
     ioc.restart();
     std::thread io([&] { ioc.run(); });
-    const auto& o = client.observer();
-    const std::function<observer_counts()> observed = [&] {
-        return observer_counts{o.reconnects(), o.reopens_succeeded(), o.reopens_failed()};
-    };
-    std::vector<outage_row> rows;
-    for (const auto d : outages) rows.push_back(one_outage(server, t, d, observed, failures));
+    std::vector<outage_row> rows = all_outages(server, t, outages, client.observer(), failures);
     stop = true;
     io.join();  // every caller ends after its current call
     check_outages("async, 64 coroutines", rows, t, server, failures);

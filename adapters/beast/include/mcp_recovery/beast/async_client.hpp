@@ -93,6 +93,18 @@ private:
 
 namespace detail {
 
+/// Removes `event` from `list` (guarded by `mutex`) when the scope ends, even by an exception (a
+/// cancelled coroutine under Asio's throw_if_cancelled): a waiter never stays registered.
+struct scoped_waiter {
+    std::mutex& mutex;
+    std::vector<std::shared_ptr<async_event>>& list;
+    const std::shared_ptr<async_event>& event;
+    ~scoped_waiter() {
+        std::lock_guard<std::mutex> lock(mutex);
+        list.erase(std::remove(list.begin(), list.end(), event), list.end());
+    }
+};
+
 template <class T, class = void>
 struct is_async_transport_impl : std::false_type {};
 
@@ -253,17 +265,7 @@ private:
                 waiters_.push_back(event);
                 lock.unlock();
                 {
-                    // Deregisters even when the wait ends by an exception (a cancelled coroutine
-                    // under Asio's throw_if_cancelled).
-                    struct deregister {
-                        async_single_flight_reconnector& self;
-                        const std::shared_ptr<async_event>& event;
-                        ~deregister() {
-                            std::lock_guard<std::mutex> l(self.mutex_);
-                            auto& w = self.waiters_;
-                            w.erase(std::remove(w.begin(), w.end(), event), w.end());
-                        }
-                    } guard{*this, event};
+                    const detail::scoped_waiter registered{mutex_, waiters_, event};
                     co_await event->wait_until(deadline);
                 }
                 lock.lock();
@@ -479,15 +481,7 @@ private:
             std::lock_guard<std::mutex> lock(sleepers_mutex_);
             sleepers_.push_back(event);
         }
-        struct deregister {
-            async_recovering_client& self;
-            const std::shared_ptr<async_event>& event;
-            ~deregister() {
-                std::lock_guard<std::mutex> lock(self.sleepers_mutex_);
-                auto& s = self.sleepers_;
-                s.erase(std::remove(s.begin(), s.end(), event), s.end());
-            }
-        } guard{*this, event};
+        const detail::scoped_waiter registered{sleepers_mutex_, sleepers_, event};
         if (cancel_epoch_.load() != epoch) event->set();
         co_await event->wait_until(until);
     }
@@ -608,15 +602,7 @@ private:
                 failed_before = auth_refreshes_failed_;
             }
             {
-                struct deregister {
-                    async_recovering_client& self;
-                    const std::shared_ptr<async_event>& event;
-                    ~deregister() {
-                        std::lock_guard<std::mutex> lock(self.auth_mutex_);
-                        auto& w = self.auth_waiters_;
-                        w.erase(std::remove(w.begin(), w.end(), event), w.end());
-                    }
-                } guard{*this, event};
+                const detail::scoped_waiter registered{auth_mutex_, auth_waiters_, event};
                 co_await event->wait_until(deadline);
             }
             {
