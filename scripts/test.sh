@@ -9,6 +9,7 @@
 #   MCPR_BENCHMARKS    OFF: do not build the benchmark programs (default ON)
 #   MCPR_BOOST         1.81: build against Debian's Boost 1.81 headers, unpacked into build/ (its
 #                      -dev package conflicts with the installed 1.74, so it is not installed)
+#   MCPR_CMAKE_ARGS    extra CMake arguments, e.g. "-DMCP_RECOVERY_RESTART_INTEROP_TESTS=OFF"
 #   CXX                compiler (default c++)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +49,8 @@ cmake -S . -B "$build" "${boost_args[@]}" \
   -DCMAKE_BUILD_TYPE=None \
   -DMCP_RECOVERY_CXX_STANDARD="$std" \
   -DCMAKE_CXX_FLAGS="$flags" \
-  -DMCP_RECOVERY_BUILD_TESTS=ON -DMCP_RECOVERY_BUILD_BENCHMARKS="${MCPR_BENCHMARKS:-ON}" -DMCP_RECOVERY_BUILD_EXAMPLES=ON >/dev/null
+  -DMCP_RECOVERY_BUILD_TESTS=ON -DMCP_RECOVERY_BUILD_BENCHMARKS="${MCPR_BENCHMARKS:-ON}" -DMCP_RECOVERY_BUILD_EXAMPLES=ON \
+  ${MCPR_CMAKE_ARGS:-} >/dev/null
 cmake --build "$build" -j "$(mcpr_jobs)"
 # shellcheck disable=SC2086
 ctest --test-dir "$build" --output-on-failure --timeout 600 ${MCPR_CTEST_ARGS:-}
