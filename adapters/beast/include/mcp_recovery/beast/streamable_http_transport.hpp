@@ -9,6 +9,7 @@
 #include "mcp_recovery/beast/detail/connection.hpp"
 #include "mcp_recovery/beast/detail/transport_base.hpp"
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -89,9 +90,8 @@ public:
         // The old session id stays in use until the new one is installed: a concurrent send with
         // it meets the server's lost-session answer and waits for this reconnect, while a send
         // without any id would get a 400 that is not recognisable as a lost session.
-        std::unique_lock<std::timed_mutex> serial(reconnect_mutex_, std::defer_lock);
-        if (deadline == time_point::max()) serial.lock();
-        else if (!serial.try_lock_until(deadline)) return base::step_too_late(base::initialize_method);
+        reconnect_turn serial(*this);
+        if (!serial.take(deadline)) return base::step_too_late(base::initialize_method);
         if (!revision_has_sessions(this->options_.protocol_version)) {
             // Nothing to negotiate and no session to open: start over with fresh connections.
             pool_.drop();
@@ -277,7 +277,42 @@ private:
         return x;
     }
 
-    std::timed_mutex reconnect_mutex_;
+    // One reconnect at a time, waited for until a deadline. A flag under a mutex and a condition
+    // variable rather than std::timed_mutex: libstdc++'s try_lock_until uses
+    // pthread_mutex_clocklock, which ThreadSanitizer (GCC 12) does not intercept, so it reported
+    // every unlock as "unlock of an unlocked mutex".
+    std::mutex reconnect_mutex_;
+    std::condition_variable reconnect_done_;
+    bool reconnecting_ = false;
+
+    class reconnect_turn {
+    public:
+        explicit reconnect_turn(basic_streamable_http_transport& t) : t_(t) {}
+        reconnect_turn(const reconnect_turn&) = delete;
+        reconnect_turn& operator=(const reconnect_turn&) = delete;
+        /// Waits for the reconnect under way (if any) to end, until `deadline`; false if it did not.
+        bool take(time_point deadline) {
+            std::unique_lock<std::mutex> lock(t_.reconnect_mutex_);
+            auto free = [&] { return !t_.reconnecting_; };
+            if (deadline == time_point::max()) t_.reconnect_done_.wait(lock, free);
+            else if (!t_.reconnect_done_.wait_until(lock, deadline, free)) return false;
+            t_.reconnecting_ = true;
+            taken_ = true;
+            return true;
+        }
+        ~reconnect_turn() {
+            if (!taken_) return;
+            {
+                std::lock_guard<std::mutex> lock(t_.reconnect_mutex_);
+                t_.reconnecting_ = false;
+            }
+            t_.reconnect_done_.notify_one();
+        }
+
+    private:
+        basic_streamable_http_transport& t_;
+        bool taken_ = false;
+    };
     detail::connection_pool<connection> pool_;
 };
 
