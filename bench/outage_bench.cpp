@@ -374,6 +374,25 @@ struct reset_row {
     std::uint64_t initializes = 0, failed = 0, reopens_ok = 0, faults_applied = 0;
 };
 
+// The counters a reset run reads before it starts and turns into the row's figures at its end.
+struct reset_baseline {
+    std::uint64_t initializes = 0, faults_applied = 0, reopens_ok = 0;
+
+    template <class Observer>
+    static reset_baseline take(const fs::flaky_server& server, const Observer& o) {
+        return {server.initializes(), server.faults_applied(), o.reopens_succeeded()};
+    }
+    template <class Observer>
+    void finish(reset_row& row, const fs::flaky_server& server, const Observer& o, std::vector<double> normal,
+                std::vector<double> reset) const {
+        row.normal_us = median(std::move(normal));
+        row.reset_us = median(std::move(reset));
+        row.initializes = server.initializes() - initializes;
+        row.faults_applied = server.faults_applied() - faults_applied;
+        row.reopens_ok = o.reopens_succeeded() - reopens_ok;
+    }
+};
+
 const mb::request echo_request{"tools/call", R"({"name":"echo","arguments":{"text":"reset"}})"};
 call_options echo_options() {
     call_options o;
@@ -395,9 +414,7 @@ reset_row sync_resets(int n, int& failures) {
     }
     const call_options opts = echo_options();
     for (int i = 0; i < 50; ++i) (void)client.try_call(echo_request, opts);  // warm up
-    const std::uint64_t init_before = server.initializes();
-    const std::uint64_t faults_before = server.faults_applied();
-    const std::uint64_t reopens_before = client.observer().reopens_succeeded();
+    const reset_baseline before = reset_baseline::take(server, client.observer());
     std::vector<double> normal, reset;
     for (int i = 0; i < n; ++i) {
         auto start = bench_clock::now();
@@ -409,11 +426,7 @@ reset_row sync_resets(int n, int& failures) {
         reset.push_back(std::chrono::duration<double, std::micro>(bench_clock::now() - start).count());
         if (!a || !b) ++row.failed;
     }
-    row.normal_us = median(normal);
-    row.reset_us = median(reset);
-    row.initializes = server.initializes() - init_before;
-    row.faults_applied = server.faults_applied() - faults_before;
-    row.reopens_ok = client.observer().reopens_succeeded() - reopens_before;
+    before.finish(row, server, client.observer(), std::move(normal), std::move(reset));
     return row;
 }
 
@@ -501,13 +514,11 @@ reset_row async_resets(int n, int& failures) {
         return row;
     }
     std::vector<double> normal, reset;
-    std::uint64_t init_before = 0, faults_before = 0, reopens_before = 0;
+    reset_baseline before;
     net::co_spawn(ioc, [&]() -> net::awaitable<void> {
         const call_options opts = echo_options();
         for (int i = 0; i < 50; ++i) (void)co_await client.call(echo_request, opts);  // warm up
-        init_before = server.initializes();
-        faults_before = server.faults_applied();
-        reopens_before = client.observer().reopens_succeeded();
+        before = reset_baseline::take(server, client.observer());
         for (int i = 0; i < n; ++i) {
             auto start = bench_clock::now();
             async_client::result_type a = co_await client.call(echo_request, opts);
@@ -521,11 +532,7 @@ reset_row async_resets(int n, int& failures) {
     }, net::detached);
     ioc.restart();
     ioc.run();
-    row.normal_us = median(normal);
-    row.reset_us = median(reset);
-    row.initializes = server.initializes() - init_before;
-    row.faults_applied = server.faults_applied() - faults_before;
-    row.reopens_ok = client.observer().reopens_succeeded() - reopens_before;
+    before.finish(row, server, client.observer(), std::move(normal), std::move(reset));
     return row;
 }
 #endif

@@ -631,7 +631,7 @@ private:
     }
 
     static constexpr bool has_reopen_reconnector =
-        requires(Reconnector& r, Transport& t, Observer& o) { r.connection_epoch(); };
+        requires(const Reconnector& r) { r.connection_epoch(); };
 
     // Successful flights so far, when the connection-level recovery uses them.
     std::uint64_t connection_epoch() const noexcept {
