@@ -77,6 +77,8 @@ enum class transport_errc {
     session_lost,                  ///< A successful HTTP answer carried the server's lost-session error
                                    ///< (an in-band JSON-RPC error naming a lost session): the server
                                    ///< refused the request on a session it does not know.
+    unsupported_content_encoding,  ///< The answer's body has a `Content-Encoding` (gzip, br, ...) that
+                                   ///< the client did not ask for (it sends `Accept-Encoding: identity`).
 };
 
 namespace detail {
@@ -99,6 +101,8 @@ public:
         case transport_errc::tls_failed: return "TLS handshake or certificate verification failed";
         case transport_errc::session_lost:
             return "the server answered, inside a successful response, that it does not know the session";
+        case transport_errc::unsupported_content_encoding:
+            return "the server encoded its answer with a Content-Encoding the client did not ask for";
         }
         return "unknown mcp_recovery transport error";
     }

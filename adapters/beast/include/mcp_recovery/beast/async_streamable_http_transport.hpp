@@ -10,7 +10,10 @@
 #include "mcp_recovery/beast/detail/transport_base.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #if defined(BOOST_ASIO_HAS_CO_AWAIT)
 
@@ -153,6 +156,7 @@ public:
 
 private:
     using connection = detail::async_connection;
+    using machine = typename base::template exchange_machine<connection>;
 
     awaitable<outcome<response>> exchange(std::string_view method, std::string_view params, std::int64_t id,
                                           const session& s, time_point deadline,
@@ -202,96 +206,59 @@ private:
         co_return base::to_failure(x, s);
     }
 
-    // As the synchronous transport's round_trip (see there), with every step awaited.
+    // As the synchronous transport's round_trip (see there): the exchange machine decides, this
+    // awaits its steps. Each connection has a strand of its own, and every operation on it runs
+    // there (`perform`, spawned on it): with an io_context run by many threads, Beast's timeout
+    // handler and the completion of the read it cuts short never run at once, so a timeout always
+    // reads as a timeout.
     template <class Request>
     awaitable<exchange_result> round_trip(Request& req, time_point deadline, std::size_t body_limit,
                                           std::int64_t id = 0, std::optional<response>* answer = nullptr,
                                           sse_parser* events = nullptr) {
-        const transport_options& o = this->options_;
-        exchange_result x;
-        std::unique_ptr<connection> c;
-        for (int attempt = 0; attempt < 2; ++attempt) {
-            c = pool_.acquire(o.max_idle);
-            if (!c) {
-                auto fresh = std::make_unique<connection>(ex_);
-                x.error = co_await fresh->open(this->url_, this->tls_context(), o.connect_timeout, deadline);
-                if (x.error) co_return x;
-                this->opened_.fetch_add(1);
-                c = std::move(fresh);
-            }
-            bool written = false;
-            std::error_code ec = co_await c->write(req, o.write_timeout, deadline, written);
-            if (!ec) {
-                x.written = true;
+        using step = typename machine::step;
+        machine m(*this, pool_, deadline, body_limit, id, answer, events);
+        while (m.next() != step::done) {
+            if (m.next() == step::acquire && !m.take_pooled()) m.fresh(boost::asio::make_strand(ex_));
+            co_await boost::asio::co_spawn(m.connection().get_executor(), perform(m, req), boost::asio::use_awaitable);
+        }
+        co_return m.finish();
+    }
+
+    // The steps of `m` on its current connection, on that connection's strand, until it needs
+    // another connection or is done.
+    template <class Request>
+    awaitable<void> perform(machine& m, Request& req) {
+        using step = typename machine::step;
+        for (;;) {
+            switch (m.next()) {
+            case step::acquire:
+            case step::done: co_return;
+            case step::open: {
+                const std::error_code ec =
+                    co_await m.connection().open(this->url_, this->tls_context(), m.timeout(), m.until());
+                m.opened(ec);
                 break;
             }
-            const bool retry_fresh = c->reused && attempt == 0 && ec != std::errc::operation_canceled;
-            c->close();
-            if (!retry_fresh) {
-                x.error = ec;
-                x.written = written;
-                co_return x;
+            case step::write: {
+                bool written = false;
+                const std::error_code ec = co_await m.connection().write(req, m.timeout(), m.until(), written);
+                m.wrote(ec, written);
+                break;
+            }
+            case step::read_header: {
+                const std::error_code ec = co_await m.connection().read_header(m.parser(), m.timeout(), m.until());
+                m.header_read(ec);
+                break;
+            }
+            case step::read_body: {
+                std::size_t got = 0;
+                const std::error_code ec = co_await m.connection().read_some(m.parser(), m.chunk(), machine::chunk_capacity,
+                                                                            got, m.timeout(), m.until());
+                m.body_read(ec, got);
+                break;
+            }
             }
         }
-
-        typename base::parser_type parser;
-        this->configure(parser);
-        x.error = co_await c->read_header(parser, o.read_timeout, deadline);
-        if (x.error || !this->read_head(parser, x)) {
-            c->close();
-            co_return x;
-        }
-        x.is_event_stream = base::event_stream(x, answer != nullptr && events != nullptr);
-        // The chunk lives in the coroutine frame, which is on the heap.
-        char chunk[base::chunk_size];
-        if (x.is_event_stream) {
-            typename base::event_reader reader{*this, *events, id, *answer};
-            std::error_code ec;
-            while (!parser.is_done() && !reader.done()) {
-                std::size_t got = 0;
-                ec = co_await c->read_some(parser, chunk, sizeof chunk, got, o.read_timeout, deadline);
-                reader.feed(chunk, got);
-                if (ec) break;
-            }
-            x.error = reader.finish(ec, x.stream_broken);
-            if (x.error) {
-                c->close();
-                co_return x;
-            }
-            // The response arrived: read what is left of the stream for a short while (it should
-            // end now), so that the connection can be reused; else close it.
-            const time_point drain_end = std::min(deadline, clock_type::now() + o.stream_drain_timeout);
-            std::size_t drained = 0;
-            while (o.stream_drain_timeout > duration::zero() && !parser.is_done() && drained < base::max_drain) {
-                std::size_t got = 0;
-                const std::error_code drain_error =
-                    co_await c->read_some(parser, chunk, sizeof chunk, got, o.stream_drain_timeout, drain_end);
-                if (drain_error) break;
-                drained += got;
-            }
-            if (!parser.is_done()) c->close();
-        } else {
-            const bool success = x.status >= 200 && x.status < 300;
-            const std::size_t limit = success ? body_limit : o.max_error_body_size;
-            while (!parser.is_done()) {
-                std::size_t got = 0;
-                std::error_code ec = co_await c->read_some(parser, chunk, sizeof chunk, got, o.read_timeout, deadline);
-                const auto step = base::append_body(x, chunk, got, limit);
-                if (step != base::body_step::more) {
-                    c->close();
-                    if (step == base::body_step::too_large) co_return x;
-                    break;
-                }
-                if (ec) {
-                    x.error = ec;
-                    c->close();
-                    co_return x;
-                }
-            }
-        }
-        if (c->is_open() && parser.is_done() && parser.get().keep_alive())
-            pool_.release(std::move(c), o.max_idle_connections);
-        co_return x;
     }
 
     boost::asio::any_io_executor ex_;

@@ -197,6 +197,48 @@ inline std::optional<duration> parse_retry_after(std::string_view v) {
     return parse_retry_after(v, std::chrono::system_clock::now());
 }
 
+/// The idle timeout a server announces in `Keep-Alive: timeout=N[, max=M]` (RFC 2068, section
+/// 19.7.1.1; still sent by Node, Apache and others): N seconds, at most 9 digits. Parameter names
+/// are case-insensitive and may come in any order; anything unreadable gives no hint.
+inline std::optional<std::chrono::seconds> parse_keep_alive_timeout(std::string_view v) noexcept {
+    while (!v.empty()) {
+        const std::size_t comma = v.find(',');
+        std::string_view item = v.substr(0, comma);
+        v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+        constexpr std::string_view name = "timeout=";
+        if (item.size() <= name.size()) continue;
+        bool same = true;
+        for (std::size_t i = 0; i < name.size(); ++i) {
+            char c = item[i];
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+            if (c != name[i]) same = false;
+        }
+        if (!same) continue;
+        const long long seconds = detail::date_digits(item.substr(name.size()));
+        if (seconds < 0 || item.size() - name.size() > 9) return std::nullopt;
+        return std::chrono::seconds(seconds);
+    }
+    return std::nullopt;
+}
+
+/// Whether a `Content-Encoding` value leaves the body as it is: empty, or `identity` (any case,
+/// surrounding blanks allowed). Anything else (gzip, br, deflate, a list) needs a decoder.
+inline bool identity_content_encoding(std::string_view v) noexcept {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    if (v.empty()) return true;
+    constexpr std::string_view identity = "identity";
+    if (v.size() != identity.size()) return false;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        char c = v[i];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (c != identity[i]) return false;
+    }
+    return true;
+}
+
 }  // namespace mcp_recovery::beast
 
 #endif

@@ -185,96 +185,40 @@ private:
     }
 
     // Sends `req` and reads the answer. For a 2xx event stream (when `answer` and `events` are
-    // given), reads events until the response with `id` arrives (into `answer`).
+    // given), reads events until the response with `id` arrives (into `answer`). Every decision is
+    // the exchange machine's (transport_base.hpp), shared with the awaitable transport: this only
+    // performs its steps, blocking on the connection's private io_context.
     template <class Request>
     exchange_result round_trip(Request& req, time_point deadline, std::size_t body_limit, std::int64_t id = 0,
                                std::optional<response>* answer = nullptr, sse_parser* events = nullptr) {
-        const transport_options& o = this->options_;
-        exchange_result x;
-        // A pooled connection the server closed in the meantime is replaced; a write that fails on
-        // a reused connection reached a server that had already closed it, so it is safe to send
-        // once more on a fresh connection.
-        std::unique_ptr<connection> c;
-        for (int attempt = 0; attempt < 2; ++attempt) {
-            c = pool_.acquire(o.max_idle);
-            if (!c) {
-                auto fresh = std::make_unique<connection>();
-                x.error = fresh->open(this->url_, this->tls_context(), o.connect_timeout, deadline);
-                if (x.error) return x;
-                this->opened_.fetch_add(1);
-                c = std::move(fresh);
-            }
-            bool written = false;
-            std::error_code ec = c->write(req, o.write_timeout, deadline, written);
-            if (!ec) {
-                x.written = true;
+        using machine = typename base::template exchange_machine<connection>;
+        using step = typename machine::step;
+        machine m(*this, pool_, deadline, body_limit, id, answer, events);
+        for (;;) {
+            switch (m.next()) {
+            case step::acquire:
+                if (!m.take_pooled()) m.fresh();
+                break;
+            case step::open:
+                m.opened(m.connection().open(this->url_, this->tls_context(), m.timeout(), m.until()));
+                break;
+            case step::write: {
+                bool written = false;
+                const std::error_code ec = m.connection().write(req, m.timeout(), m.until(), written);
+                m.wrote(ec, written);
                 break;
             }
-            const bool retry_fresh = c->reused && attempt == 0;
-            c->close();
-            if (!retry_fresh) {
-                x.error = ec;
-                x.written = written;
-                return x;
+            case step::read_header: m.header_read(m.connection().read_header(m.parser(), m.timeout(), m.until())); break;
+            case step::read_body: {
+                std::size_t got = 0;
+                const std::error_code ec =
+                    m.connection().read_some(m.parser(), m.chunk(), machine::chunk_capacity, got, m.timeout(), m.until());
+                m.body_read(ec, got);
+                break;
+            }
+            case step::done: return m.finish();
             }
         }
-
-        typename base::parser_type parser;
-        this->configure(parser);
-        x.error = c->read_header(parser, o.read_timeout, deadline);
-        if (x.error || !this->read_head(parser, x)) {
-            c->close();
-            return x;
-        }
-        x.is_event_stream = base::event_stream(x, answer != nullptr && events != nullptr);
-        char chunk[base::chunk_size];
-        if (x.is_event_stream) {
-            typename base::event_reader reader{*this, *events, id, *answer};
-            std::error_code ec;
-            while (!parser.is_done() && !reader.done()) {
-                std::size_t got = 0;
-                ec = c->read_some(parser, chunk, sizeof chunk, got, o.read_timeout, deadline);
-                reader.feed(chunk, got);
-                if (ec) break;
-            }
-            x.error = reader.finish(ec, x.stream_broken);
-            if (x.error) {
-                c->close();
-                return x;
-            }
-            // The response arrived: read what is left of the stream for a short while (it should
-            // end now), so that the connection can be reused; else close it.
-            const time_point drain_end = std::min(deadline, clock_type::now() + o.stream_drain_timeout);
-            std::size_t drained = 0;
-            while (o.stream_drain_timeout > duration::zero() && !parser.is_done() && drained < base::max_drain) {
-                std::size_t got = 0;
-                const std::error_code drain_error =
-                    c->read_some(parser, chunk, sizeof chunk, got, o.stream_drain_timeout, drain_end);
-                if (drain_error) break;
-                drained += got;
-            }
-            if (!parser.is_done()) c->close();
-        } else {
-            const bool success = x.status >= 200 && x.status < 300;
-            const std::size_t limit = success ? body_limit : o.max_error_body_size;
-            while (!parser.is_done()) {
-                std::size_t got = 0;
-                std::error_code ec = c->read_some(parser, chunk, sizeof chunk, got, o.read_timeout, deadline);
-                const auto step = base::append_body(x, chunk, got, limit);
-                if (step != base::body_step::more) {
-                    c->close();
-                    if (step == base::body_step::too_large) return x;
-                    break;
-                }
-                if (ec) {
-                    x.error = ec;
-                    c->close();
-                    return x;
-                }
-            }
-        }
-        if (c->is_open() && parser.is_done() && parser.get().keep_alive()) pool_.release(std::move(c), o.max_idle_connections);
-        return x;
     }
 
     // One reconnect at a time, waited for until a deadline. A flag under a mutex and a condition

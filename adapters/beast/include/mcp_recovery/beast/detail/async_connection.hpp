@@ -34,6 +34,9 @@ public:
 
     explicit async_connection(net::any_io_executor ex) : ex_(std::move(ex)) {}
     async_connection(const async_connection&) = delete;
+
+    /// The executor every operation of this connection runs on (a strand, from the transport).
+    const net::any_io_executor& get_executor() const noexcept { return ex_; }
     async_connection& operator=(const async_connection&) = delete;
 
     /// Resolves, connects and (for https) handshakes; failures are `delivery::not_sent`.

@@ -97,7 +97,39 @@ public:
     }
 
     bool is_open() const noexcept { return open_; }
+
+    /// Bytes read from the socket that no response has consumed yet.
+    std::size_t buffered() const noexcept { return buffer_.size(); }
+
+    /// Whether bytes wait unread on the socket (checked without blocking; an error counts as yes).
+    bool unread_on_socket() {
+        if (!open_) return false;
+        boost::system::error_code ec;
+        const std::size_t available = lowest().socket().available(ec);
+        return ec || available > 0;
+    }
+
+    /// Whether the peer has reset the connection (RST), checked without blocking: after an EOF,
+    /// this tells a peer that closed with our data unread (or that got it after it closed) from
+    /// one that read everything and closed gracefully.
+    bool reset_by_peer() {
+        if (!has_stream()) return false;
+        auto& socket = lowest().socket();
+        if (!socket.is_open()) return false;
+        boost::system::error_code ec;
+        const bool was_non_blocking = socket.non_blocking();
+        socket.non_blocking(true, ec);
+        if (ec) return false;
+        char byte = 0;
+        socket.receive(net::buffer(&byte, 1), tcp::socket::message_peek, ec);
+        boost::system::error_code ignored;
+        socket.non_blocking(was_non_blocking, ignored);
+        return ec == net::error::connection_reset;
+    }
+
     time_point idle_since{};
+    /// Not to be reused after this (the server's announced keep-alive timeout, less a margin).
+    time_point reuse_until = time_point::max();
     bool reused = false;
     const std::string& last_tls_error() const noexcept { return last_tls_error_; }
 

@@ -95,7 +95,16 @@ struct transport_options {
     duration connect_timeout = std::chrono::seconds(10);  ///< resolve + connect + TLS handshake
     duration write_timeout = std::chrono::seconds(10);
     duration read_timeout = std::chrono::seconds(60);  ///< until the headers, and between two reads of a body or stream
+    /// Longest wait for one whole response, from the end of writing the request to the end of a
+    /// JSON body or to the response event of an event stream, however the server keeps the
+    /// connection busy (keep-alive comments, other messages, one byte a minute): a call made
+    /// without a deadline still ends. On top of `read_timeout`, which bounds each read. Expiry is
+    /// `std::errc::timed_out` (delivery unknown) with a message that names `response_timeout`.
+    duration response_timeout = std::chrono::minutes(5);
     duration max_idle = std::chrono::seconds(4);       ///< pooled connections idle longer are not reused
+    /// A server's `Keep-Alive: timeout=N` is believed less this margin (half of N when N is
+    /// shorter than twice the margin): a pooled connection is not reused later than that.
+    duration keep_alive_margin = std::chrono::seconds(1);
     /// After the response arrived on an event stream, how long to wait for the server to end
     /// that stream (as the spec says it should) so that the connection can be reused; a stream
     /// still open then, or longer than 64 KiB, is closed instead. 0: close at once.
@@ -120,6 +129,9 @@ struct transport_options {
     std::size_t max_stream_size = 64 * 1024 * 1024;  ///< one SSE response stream in total
     std::size_t max_session_id_size = 1024;
     std::size_t max_idle_connections = 16;
+    /// Interim (1xx) responses skipped before the final one (each bounded by `max_header_size`);
+    /// one more, or a 101, is `transport_errc::malformed_response`.
+    std::size_t max_interim_responses = 8;
 
     // TLS (https): verification of the certificate and of the host name is on by default.
     bool tls_verify = true;
@@ -145,6 +157,29 @@ struct transport_options {
     bool in_band_session_loss = true;
 };
 
+/// What a transport saw servers do wrong at the HTTP level, counted since it was made
+/// (`diagnostics()` of either Beast transport). None of it reaches a caller as another call's
+/// answer; these say why connections were closed instead of reused, and name the server's fault.
+struct http_diagnostics {
+    /// Connections closed because bytes followed a complete response (a stray CRLF, a
+    /// Content-Length shorter than the body, an unsolicited response): RFC 9112, section 6.3.
+    std::uint64_t stray_bytes = 0;
+    /// JSON answers whose id was not the request's (a desynchronised or confused server).
+    std::uint64_t mismatched_ids = 0;
+    /// Interim (1xx) responses skipped before a final one (RFC 9110, section 15.2): allowed, noted.
+    std::uint64_t interim_responses = 0;
+    /// Answers with a `Content-Encoding` other than identity, which was all the client accepted.
+    std::uint64_t encoded_bodies = 0;
+    /// Responses not complete within `response_timeout`.
+    std::uint64_t response_timeouts = 0;
+    /// Pooled connections the server had closed before they could be reused (found at reuse, or
+    /// under the next request).
+    std::uint64_t closed_idle = 0;
+    /// Requests sent once more on a fresh connection because the reused one provably had not
+    /// been read by the server (see `docs/reliability.md`, "Hostile servers").
+    std::uint64_t resent_unsent = 0;
+};
+
 namespace detail {
 
 /// Connections kept alive between requests, shared by every sender of one transport.
@@ -153,12 +188,19 @@ class connection_pool {
 public:
     /// A pooled connection that is still usable, or null. Connections idle longer than
     /// `max_idle`, or that the server closed meanwhile, are dropped.
-    std::unique_ptr<Connection> acquire(duration max_idle) {
+    /// `closed_by_peer` counts the ones the server had closed.
+    std::unique_ptr<Connection> acquire(duration max_idle, std::atomic<std::uint64_t>* closed_by_peer = nullptr) {
         std::lock_guard<std::mutex> lock(mutex_);
         while (!pool_.empty()) {
             std::unique_ptr<Connection> c = std::move(pool_.back());
             pool_.pop_back();
-            if (clock_type::now() - c->idle_since > max_idle || c->peer_closed()) {
+            const time_point now = clock_type::now();
+            if (now - c->idle_since > max_idle || now >= c->reuse_until) {
+                c->close();
+                continue;
+            }
+            if (c->peer_closed()) {
+                if (closed_by_peer) closed_by_peer->fetch_add(1, std::memory_order_relaxed);
                 c->close();
                 continue;
             }
@@ -247,6 +289,19 @@ public:
     /// Connections opened so far (for tests and benchmarks of keep-alive reuse).
     std::size_t connections_opened() const noexcept { return opened_.load(); }
 
+    /// What servers did wrong at the HTTP level so far (see `http_diagnostics`).
+    http_diagnostics diagnostics() const noexcept {
+        http_diagnostics d;
+        d.stray_bytes = diag_.stray_bytes.load(std::memory_order_relaxed);
+        d.mismatched_ids = diag_.mismatched_ids.load(std::memory_order_relaxed);
+        d.interim_responses = diag_.interim_responses.load(std::memory_order_relaxed);
+        d.encoded_bodies = diag_.encoded_bodies.load(std::memory_order_relaxed);
+        d.response_timeouts = diag_.response_timeouts.load(std::memory_order_relaxed);
+        d.closed_idle = diag_.closed_idle.load(std::memory_order_relaxed);
+        d.resent_unsent = diag_.resent_unsent.load(std::memory_order_relaxed);
+        return d;
+    }
+
 protected:
     /// Validates the options; throws `std::invalid_argument` for a bad URL or header.
     explicit transport_base(transport_options options) : options_(std::move(options)) {
@@ -295,6 +350,12 @@ protected:
         /// The event stream ended or broke (EOF, reset) before the response: resumable if it had an
         /// event id. Not set for a timeout, a malformed or an oversized stream.
         bool stream_broken = false;
+        /// What went wrong, in words, when the error code alone does not say it (the failure's message).
+        std::string note;
+        /// A 2xx JSON body answering a request with an id, parsed once while deciding whether the
+        /// connection may be reused (nothing when not parsed); `parse_error` says why it failed.
+        std::optional<envelope> parsed;
+        std::error_code parse_error;
     };
 
     using parser_type = bhttp::response_parser<bhttp::buffer_body>;
@@ -340,6 +401,8 @@ protected:
             if (!token_.empty()) req.set(bhttp::field::authorization, "Bearer " + token_);
         }
         for (const auto& [name, value] : options_.headers) req.set(name, value);
+        // No decoder in a dependency-free core: an encoded body is refused by name instead.
+        req.set(bhttp::field::accept_encoding, "identity");
         req.keep_alive(true);
     }
 
@@ -573,8 +636,15 @@ protected:
                 return f;
             }
             envelope e;
-            std::error_code ec;
-            if (!parse_json(x.body, e, ec) || !id_equals(e, id) || (!e.has_result && !e.has_error)) {
+            std::error_code ec = x.parse_error;
+            bool parsed = false;
+            if (x.parsed) {
+                e = std::move(*x.parsed);
+                parsed = true;
+            } else if (!ec) {
+                parsed = parse_json(x.body, e, ec);
+            }
+            if (!parsed || !id_equals(e, id) || (!e.has_result && !e.has_error)) {
                 failure f = to_failure(x, s);
                 f.transport_error = make_error_code(transport_errc::malformed_response);
                 f.message = ec ? "invalid JSON in the response: " + ec.message()
@@ -606,6 +676,318 @@ protected:
         f.delivered = delivery::rejected;
         return f;
     }
+
+    // ---- one exchange on a pooled connection ----
+
+    /// The decisions of one HTTP exchange (a request, then its response) made without any I/O, so
+    /// that the synchronous and the awaitable transport share every one of them and differ only in
+    /// how they wait: `next()` names the step to perform, `timeout()` and `until()` bound it, and
+    /// the step's result goes back through `opened`, `wrote`, `header_read` or `body_read`. At
+    /// `step::done`, `finish()` pools the connection (or closes it) and returns what happened.
+    ///
+    /// What it decides:
+    /// - which connection: a pooled one still usable (not idle past `max_idle` or the server's
+    ///   keep-alive timeout, not closed by the server), else a new one;
+    /// - whether to send once more on a new connection: only when the server provably did not read
+    ///   the request (a failed write on a reused connection; a reused connection reset before any
+    ///   byte of a response came back; see docs/reliability.md, "Hostile servers");
+    /// - interim 1xx responses are skipped (at most `max_interim_responses`); a 101 is malformed;
+    /// - a `Content-Encoding` other than identity is refused by name;
+    /// - each read is bounded by `read_timeout`, the whole response by `response_timeout`, every
+    ///   step by the deadline;
+    /// - a connection is reused only when its response was read exactly to its end: the parser is
+    ///   done, no byte follows it (in the buffer or on the socket), the server did not ask to close,
+    ///   and a JSON answer carries the request's id. Otherwise it is closed.
+    template <class Connection>
+    class exchange_machine {
+    public:
+        enum class step { acquire, open, write, read_header, read_body, done };
+
+        exchange_machine(transport_base& owner, connection_pool<Connection>& pool, time_point deadline,
+                         std::size_t body_limit, std::int64_t id, std::optional<response>* answer,
+                         sse_parser* events)
+            : owner_(owner), pool_(pool), o_(owner.options_), deadline_(deadline), body_limit_(body_limit), id_(id),
+              answer_(answer), events_(events) {}
+        exchange_machine(const exchange_machine&) = delete;
+        exchange_machine& operator=(const exchange_machine&) = delete;
+        ~exchange_machine() {
+            if (conn_) conn_->close();
+        }
+
+        step next() const noexcept { return step_; }
+
+        /// step::acquire: takes a usable pooled connection (then the next step is `write`), or
+        /// returns false and the caller makes a new one with `fresh` (then `open`).
+        bool take_pooled() {
+            if (!fresh_only_) conn_ = pool_.acquire(o_.max_idle, &owner_.diag_.closed_idle);
+            step_ = conn_ ? step::write : step::open;
+            return conn_ != nullptr;
+        }
+
+        /// A new connection, made with `args` (the async one takes its executor).
+        template <class... Args>
+        Connection& fresh(Args&&... args) {
+            conn_ = std::make_unique<Connection>(std::forward<Args>(args)...);
+            step_ = step::open;
+            return *conn_;
+        }
+
+        Connection& connection() noexcept { return *conn_; }
+        parser_type& parser() noexcept { return *parser_; }
+        char* chunk() noexcept { return chunk_; }
+        static constexpr std::size_t chunk_capacity = chunk_size;
+
+        /// The bound of the next step: its own timeout...
+        duration timeout() const noexcept {
+            switch (step_) {
+            case step::open: return o_.connect_timeout;
+            case step::write: return o_.write_timeout;
+            default: return draining_ ? o_.stream_drain_timeout : o_.read_timeout;
+            }
+        }
+        /// ... and the time it must end by in any case.
+        time_point until() const noexcept {
+            if (draining_) return drain_end_;
+            if (step_ == step::read_header || step_ == step::read_body) return std::min(deadline_, response_end_);
+            return deadline_;
+        }
+
+        void opened(std::error_code ec) {
+            if (ec) {
+                x_.error = ec;
+                return end();
+            }
+            owner_.opened_.fetch_add(1);
+            step_ = step::write;
+        }
+
+        void wrote(std::error_code ec, bool written) {
+            if (!ec) {
+                x_.written = true;
+                if (o_.response_timeout > duration::zero()) {
+                    const time_point now = clock_type::now();
+                    if (time_point::max() - now > o_.response_timeout) response_end_ = now + o_.response_timeout;
+                }
+                begin_response();
+                return;
+            }
+            // A write that fails on a reused connection met a server that had closed it: it read
+            // nothing of this request, so the request goes once more on a new connection.
+            if (conn_->reused && may_resend() && ec != std::errc::operation_canceled) {
+                count(owner_.diag_.closed_idle);
+                return resend();
+            }
+            conn_->close();
+            x_.error = ec;
+            x_.written = written;
+            end();
+        }
+
+        void header_read(std::error_code ec) {
+            if (ec) return read_failed(ec, conn_->buffered() == 0);
+            const int status = static_cast<int>(parser_->get().result_int());
+            if (status >= 100 && status < 200) {
+                if (status == 101 || interim_ >= o_.max_interim_responses) {
+                    x_.status = status;
+                    x_.error = make_error_code(transport_errc::malformed_response);
+                    x_.note = status == 101 ? std::string("the server switched protocols (101) without being asked")
+                                            : "more than " + std::to_string(o_.max_interim_responses) +
+                                                  " interim (1xx) responses before the final one";
+                    return fail_closed();
+                }
+                // An interim response (100 Continue, 103 Early Hints, ...): skipped, then the final one.
+                ++interim_;
+                count(owner_.diag_.interim_responses);
+                begin_response();
+                return;
+            }
+            if (!owner_.read_head(*parser_, x_)) return fail_closed();
+            const auto& head = parser_->get();
+            if (auto it = head.find(bhttp::field::content_encoding);
+                it != head.end() && !identity_content_encoding(std::string_view(it->value().data(), it->value().size()))) {
+                count(owner_.diag_.encoded_bodies);
+                const std::string coding(it->value().data(), std::min<std::size_t>(it->value().size(), 64));
+                x_.note = "the server sent its answer with Content-Encoding '" + coding +
+                          "' although the request asked for identity (no decoder)";
+                // A 2xx body is unusable; an error status still says what it says, without its body.
+                if (x_.status >= 200 && x_.status < 300) x_.error = make_error_code(transport_errc::unsupported_content_encoding);
+                return fail_closed();
+            }
+            if (auto it = head.find(bhttp::field::keep_alive); it != head.end()) {
+                if (auto t = parse_keep_alive_timeout(std::string_view(it->value().data(), it->value().size()))) {
+                    const duration announced = std::chrono::duration_cast<duration>(*t);
+                    keep_alive_ = announced >= 2 * o_.keep_alive_margin ? announced - o_.keep_alive_margin : announced / 2;
+                }
+            }
+            x_.is_event_stream = event_stream(x_, answer_ != nullptr && events_ != nullptr);
+            if (x_.is_event_stream) reader_.emplace(typename transport_base::event_reader{owner_, *events_, id_, *answer_});
+            if (parser_->is_done()) return end();
+            step_ = step::read_body;
+        }
+
+        void body_read(std::error_code ec, std::size_t got) {
+            if (draining_) {
+                drained_ += got;
+                if (ec || parser_->is_done() || drained_ >= max_drain) return end();
+                return;
+            }
+            if (x_.is_event_stream) {
+                reader_->feed(chunk_, got);
+                if (!ec && !parser_->is_done() && !reader_->done()) return;
+                x_.error = reader_->finish(ec, x_.stream_broken);
+                if (x_.error) {
+                    note_response_timeout();
+                    return fail_closed();
+                }
+                // The response arrived: read what is left of the stream for a short while (it
+                // should end now), so that the connection can be reused; else it is closed.
+                if (parser_->is_done() || o_.stream_drain_timeout <= duration::zero()) return end();
+                draining_ = true;
+                drain_end_ = std::min(deadline_, clock_type::now() + o_.stream_drain_timeout);
+                return;
+            }
+            const bool success = x_.status >= 200 && x_.status < 300;
+            const auto appended = append_body(x_, chunk_, got, success ? body_limit_ : o_.max_error_body_size);
+            if (appended == body_step::too_large) return fail_closed();
+            if (appended == body_step::truncated) {
+                conn_->close();  // the rest of an error body is not read
+                return end();
+            }
+            if (ec) return read_failed(ec, false);
+            if (parser_->is_done()) end();
+        }
+
+        /// At step::done: pools the connection if its response was read exactly to its end, else
+        /// closes it; returns what the exchange produced.
+        exchange_result finish() {
+            if (conn_) {
+                if (reusable()) {
+                    if (keep_alive_) conn_->reuse_until = clock_type::now() + *keep_alive_;
+                    pool_.release(std::move(conn_), o_.max_idle_connections);
+                } else {
+                    conn_->close();
+                    conn_.reset();
+                }
+            }
+            return std::move(x_);
+        }
+
+    private:
+        void begin_response() {
+            parser_.emplace();
+            owner_.configure(*parser_);
+            step_ = step::read_header;
+        }
+
+        void end() noexcept { step_ = step::done; }
+
+        void fail_closed() {
+            conn_->close();
+            end();
+        }
+
+        bool may_resend() const noexcept { return !resent_ && !past(deadline_); }
+
+        void resend() {
+            conn_->close();
+            conn_.reset();
+            resent_ = true;
+            fresh_only_ = true;
+            x_ = exchange_result{};
+            interim_ = 0;
+            keep_alive_.reset();
+            reader_.reset();
+            parser_.reset();
+            step_ = step::acquire;
+        }
+
+        /// A read failed: `nothing_received` when not one byte of a response had come back.
+        void read_failed(std::error_code ec, bool nothing_received) {
+            if (nothing_received && conn_->reused && may_resend() && unread_by_server(ec)) {
+                count(owner_.diag_.closed_idle);
+                count(owner_.diag_.resent_unsent);
+                return resend();
+            }
+            x_.error = ec;
+            note_response_timeout();
+            fail_closed();
+        }
+
+        /// Names `response_timeout` when it, not `read_timeout` or the deadline, ended the wait.
+        void note_response_timeout() {
+            if (x_.error != std::errc::timed_out || response_end_ == time_point::max() || response_end_ > deadline_ ||
+                clock_type::now() < response_end_)
+                return;
+            count(owner_.diag_.response_timeouts);
+            x_.note = "no complete response within response_timeout (" +
+                      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(o_.response_timeout).count()) +
+                      " ms)";
+        }
+
+        /// Whether a reused connection that failed before any byte of a response came back was
+        /// closed by the server with this request unread. Only one pattern proves it: an orderly
+        /// close (FIN, read as an EOF) followed by a reset (RST). A socket closed with an empty
+        /// receive queue sends FIN; data that reaches it afterwards is answered with RST. So
+        /// FIN-then-RST means some of the request arrived after the server had closed: it never
+        /// read the whole request and cannot have run it. A server that read the request and then
+        /// closed sends FIN and nothing more (an EOF alone: unknown), and a reset alone may be a
+        /// server that ran the request and then aborted the connection (SO_LINGER 0): unknown too.
+        /// The reset is looked for without waiting: on a slow network it may not have arrived
+        /// yet, and the answer is then the safe "unknown".
+        bool unread_by_server(std::error_code ec) {
+            return ec == transport_errc::stream_ended && conn_->reset_by_peer();
+        }
+
+        bool reusable() {
+            if (x_.error || !conn_->is_open() || !parser_ || !parser_->is_done() || !parser_->get().keep_alive())
+                return false;
+            if (conn_->buffered() > 0 || conn_->unread_on_socket()) {
+                count(owner_.diag_.stray_bytes);  // RFC 9112, section 6.3: never read as another response
+                return false;
+            }
+            // A JSON answer must carry the request's id: one that does not belongs to another request.
+            if (answer_ && !x_.is_event_stream && x_.status >= 200 && x_.status < 300 &&
+                starts_with_icase(x_.content_type, "application/json")) {
+                envelope e;
+                std::error_code ec;
+                if (!parse_json(x_.body, e, ec)) {
+                    x_.parse_error = ec ? ec : make_error_code(transport_errc::malformed_response);
+                    return false;
+                }
+                const bool mine = id_equals(e, id_);
+                x_.parsed = std::move(e);
+                if (!mine) {
+                    count(owner_.diag_.mismatched_ids);
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        transport_base& owner_;
+        connection_pool<Connection>& pool_;
+        const transport_options& o_;
+        const time_point deadline_;
+        const std::size_t body_limit_;
+        const std::int64_t id_;
+        std::optional<response>* const answer_;
+        sse_parser* const events_;
+
+        step step_ = step::acquire;
+        std::unique_ptr<Connection> conn_;
+        std::optional<parser_type> parser_;
+        std::optional<typename transport_base::event_reader> reader_;
+        exchange_result x_;
+        time_point response_end_ = time_point::max();
+        std::optional<duration> keep_alive_;
+        std::size_t interim_ = 0;
+        bool resent_ = false;
+        bool fresh_only_ = false;
+        bool draining_ = false;
+        time_point drain_end_{};
+        std::size_t drained_ = 0;
+        char chunk_[chunk_size];
+    };
 
     // ---- reconnect steps ----
 
@@ -678,6 +1060,7 @@ protected:
         } else if (x.error) {
             f.message = x.error.message();
         }
+        if (!x.note.empty() && (x.error || f.message.empty())) f.message = x.note;
         return f;
     }
 
@@ -708,6 +1091,19 @@ protected:
     transport_options options_;
     endpoint_url url_;
     std::atomic<std::size_t> opened_{0};
+
+    struct diagnostic_counters {
+        std::atomic<std::uint64_t> stray_bytes{0};
+        std::atomic<std::uint64_t> mismatched_ids{0};
+        std::atomic<std::uint64_t> interim_responses{0};
+        std::atomic<std::uint64_t> encoded_bodies{0};
+        std::atomic<std::uint64_t> response_timeouts{0};
+        std::atomic<std::uint64_t> closed_idle{0};
+        std::atomic<std::uint64_t> resent_unsent{0};
+    };
+    diagnostic_counters diag_;
+
+    static void count(std::atomic<std::uint64_t>& counter) noexcept { counter.fetch_add(1, std::memory_order_relaxed); }
 
 private:
 #if defined(MCP_RECOVERY_BEAST_TLS)
