@@ -147,3 +147,33 @@ TEST_CASE("URLs are shown without user information", "[beast][header_rules][url]
     CHECK_FALSE(mb::parse_url("ftp://example.com/", why));
     CHECK(why == "unsupported URL scheme 'ftp'; only http and https are supported");
 }
+
+TEST_CASE("Keep-Alive timeouts are read from any position, in any case, or give no hint", "[beast][header_rules]") {
+    using secs = std::optional<std::chrono::seconds>;
+    CHECK(mb::parse_keep_alive_timeout("timeout=5") == secs(5s));
+    CHECK(mb::parse_keep_alive_timeout("timeout=5, max=1000") == secs(5s));
+    CHECK(mb::parse_keep_alive_timeout("max=100,  Timeout=15 ") == secs(15s));
+    CHECK(mb::parse_keep_alive_timeout("\ttimeout=0") == secs(0s));
+    CHECK(mb::parse_keep_alive_timeout("timeout=999999999") == secs(999999999s));
+    // No hint: absent, empty, signed, fractional, too long, another parameter's name.
+    CHECK_FALSE(mb::parse_keep_alive_timeout(""));
+    CHECK_FALSE(mb::parse_keep_alive_timeout("max=5"));
+    CHECK_FALSE(mb::parse_keep_alive_timeout("timeout="));
+    CHECK_FALSE(mb::parse_keep_alive_timeout("timeout=-1"));
+    CHECK_FALSE(mb::parse_keep_alive_timeout("timeout=1.5"));
+    CHECK_FALSE(mb::parse_keep_alive_timeout("timeout=1000000000"));
+    CHECK_FALSE(mb::parse_keep_alive_timeout("xtimeout=5"));
+    CHECK_FALSE(mb::parse_keep_alive_timeout(",,,"));
+}
+
+TEST_CASE("only an absent or identity Content-Encoding leaves a body readable", "[beast][header_rules]") {
+    CHECK(mb::identity_content_encoding(""));
+    CHECK(mb::identity_content_encoding("identity"));
+    CHECK(mb::identity_content_encoding(" IDENTITY\t"));
+    CHECK_FALSE(mb::identity_content_encoding("gzip"));
+    CHECK_FALSE(mb::identity_content_encoding("br"));
+    CHECK_FALSE(mb::identity_content_encoding("deflate"));
+    CHECK_FALSE(mb::identity_content_encoding("identity, gzip"));
+    CHECK_FALSE(mb::identity_content_encoding("identit"));
+    CHECK_FALSE(mb::identity_content_encoding("x-identity"));
+}
