@@ -6,6 +6,11 @@
 // classified it, and how recovery went. Without a URL it starts the built-in flaky_server and runs
 // the same against each server family's way of saying "lost session", plus a burst of concurrent
 // callers on an expired session.
+//
+// Last, it reports what the transport saw the server do wrong at the HTTP level (stray bytes after
+// a response, answers with another id, Content-Encoding nobody asked for, responses that never
+// complete, ...: `http_diagnostics`). A step that fails because of such a fault is reported as an
+// HTTP fault of the server, by name, not as a recovery failure.
 #include <utility>
 
 #include "mcp_recovery/beast/streamable_http_transport.hpp"
@@ -72,12 +77,82 @@ struct options {
     bool quiet = false;
 };
 
+/// Exit status: recovery works and the server made no HTTP fault (0); recovery failed (1); a usage
+/// error (2); recovery works, or failed only because of, HTTP faults of the server (3).
+enum class verdict { ok = 0, recovery_failed = 1, http_fault = 3 };
+
+verdict worst(verdict a, verdict b) {
+    if (a == verdict::recovery_failed || b == verdict::recovery_failed) return verdict::recovery_failed;
+    if (a == verdict::http_fault || b == verdict::http_fault) return verdict::http_fault;
+    return verdict::ok;
+}
+
+// ---- HTTP faults of the server (mb::http_diagnostics) ----
+
+/// One counter of `http_diagnostics`: its name in the report, and whether it is a fault of the
+/// server (else a note: something the client handles and that HTTP allows).
+struct diagnostic_counter {
+    std::uint64_t mb::http_diagnostics::*count;
+    const char* name;
+    bool fault;
+};
+
+const diagnostic_counter diagnostic_counters[] = {
+    {&mb::http_diagnostics::stray_bytes, "stray bytes after a complete response (RFC 9112 section 6.3)", true},
+    {&mb::http_diagnostics::mismatched_ids, "JSON answers whose id was not the request's", true},
+    {&mb::http_diagnostics::encoded_bodies, "Content-Encoding not asked for (requests say Accept-Encoding: identity)",
+     true},
+    {&mb::http_diagnostics::response_timeouts, "responses not complete within response_timeout", true},
+    {&mb::http_diagnostics::interim_responses, "1xx interim responses skipped (RFC 9110 section 15.2; fine)", false},
+    {&mb::http_diagnostics::closed_idle, "idle connections the server had closed (not reused)", false},
+    {&mb::http_diagnostics::resent_unsent, "requests sent again on a fresh connection, provably unsent", false},
+};
+
+bool has_faults(const mb::http_diagnostics& d) {
+    for (const auto& c : diagnostic_counters)
+        if (c.fault && d.*c.count > 0) return true;
+    return false;
+}
+
+/// The name of the HTTP fault of the server that made `f` fail, when it is one: given what the
+/// transport counted before and after the step that failed.
+std::optional<std::string> http_fault_of(const failure& f, const mb::http_diagnostics& before,
+                                         const mb::http_diagnostics& after) {
+    const auto grew = [&](std::uint64_t mb::http_diagnostics::*count) { return after.*count > before.*count; };
+    if (f.transport_error == transport_errc::unsupported_content_encoding)
+        return std::string("Content-Encoding not asked for");
+    if (f.transport_error == transport_errc::malformed_response) {
+        if (grew(&mb::http_diagnostics::mismatched_ids)) return std::string("an answer whose id was not the request's");
+        if (grew(&mb::http_diagnostics::stray_bytes))
+            return std::string("stray bytes after a complete response (RFC 9112 section 6.3)");
+    }
+    if (f.transport_error == std::errc::timed_out && f.message.str().find("response_timeout") != std::string::npos)
+        return std::string("no complete response within response_timeout");
+    return std::nullopt;
+}
+
+/// Prints what the transport counted, by name; faults first.
+void print_diagnostics(const mb::http_diagnostics& d) {
+    bool any = false;
+    for (const bool faults : {true, false}) {
+        for (const auto& c : diagnostic_counters) {
+            if (c.fault != faults || d.*c.count == 0) continue;
+            if (!any) std::printf("  HTTP diagnostics :\n");
+            any = true;
+            std::printf("    %s%s: %llu\n", c.fault ? "HTTP fault of the server: " : "note: ", c.name,
+                        static_cast<unsigned long long>(d.*c.count));
+        }
+    }
+    if (!any) std::printf("  HTTP diagnostics : none\n");
+}
+
 struct probe_result {
     std::string name;
     std::optional<failure> answer;
     failure_kind kind = failure_kind::permanent;
     bool spec_compliant = false;
     bool recovered = false;
+    std::optional<std::string> http_fault;  ///< When the probe failed because of an HTTP fault of the server.
     std::string outcome;
     std::uint64_t reconnects = 0;
     std::uint64_t retries = 0;
@@ -109,7 +184,13 @@ mb::transport_options transport_options_for(const options& o) {
     t.connect_timeout = o.timeout;
     t.read_timeout = o.timeout;
     t.write_timeout = o.timeout;
+    t.response_timeout = o.timeout * 2;
     return t;
+}
+
+/// The failure that ended a recovering call, for the report.
+const failure* failure_of(const call_error& e) {
+    return e.last_failure ? &*e.last_failure : nullptr;
 }
 
 /// Loses the session in the way `provoke` does, then calls tools/list through recovery.
@@ -120,6 +201,7 @@ probe_result probe(client_type& client, std::string name, const options& o, Prov
     const auto reconnects_before = client.observer().reconnects();
     const auto retries_before = client.observer().retries();
     client.observer().start_probe();
+    const mb::http_diagnostics diagnostics_before = client.transport().diagnostics();
     if (!provoke(client.transport())) {
         r.outcome = "could not provoke session loss";
         return r;
@@ -140,7 +222,10 @@ probe_result probe(client_type& client, std::string name, const options& o, Prov
                                 : "recovered the session, but tools/list answered a JSON-RPC error";
         if (!r.answer) r.recovered = false;
     } else {
-        r.outcome = "gave up: " + result.error().code.message();
+        const failure* f = failure_of(result.error());
+        if (f) r.http_fault = http_fault_of(*f, diagnostics_before, client.transport().diagnostics());
+        if (r.http_fault) r.outcome = "HTTP fault of the server: " + *r.http_fault + " (not a recovery failure)";
+        else r.outcome = "gave up: " + result.error().code.message() + (f ? " (" + describe_answer(*f) + ")" : "");
     }
     return r;
 }
@@ -160,32 +245,57 @@ void print_probe(const probe_result& r) {
                 r.latency_ms);
 }
 
-bool check_server(const options& o, const char* title) {
+verdict check_server(const options& o, const char* title) {
     std::printf("%s\n", title);
     client_type client{std::in_place, transport_options_for(o)};
     client.backoff_policy() = exponential_backoff(std::chrono::milliseconds(50), 2.0, std::chrono::seconds(2));
     auto& t = client.transport();
+    const auto finish = [&](verdict v, const char* what) {
+        print_diagnostics(t.diagnostics());
+        if (v == verdict::ok && has_faults(t.diagnostics())) v = verdict::http_fault;
+        if (what) std::printf("  verdict: %s\n\n", what);
+        else if (v == verdict::ok) std::printf("  verdict: clients recover from a lost session\n\n");
+        else if (v == verdict::http_fault)
+            std::printf("  verdict: clients recover, but the server has HTTP faults (above)\n\n");
+        else std::printf("  verdict: RECOVERY FAILED\n\n");
+        return v;
+    };
+    // A failed step: an HTTP fault of the server by name, else a recovery failure.
+    const auto step_failed = [&](const char* step, const failure& f, const mb::http_diagnostics& before) {
+        const std::string at = f.method.empty() || f.method == step ? "" : " at " + f.method;
+        if (auto fault = http_fault_of(f, before, t.diagnostics())) {
+            std::string answer = f.http_status ? "HTTP " + std::to_string(f.http_status) : std::string();
+            if (!f.message.empty()) answer += (answer.empty() ? "" : ": ") + f.message.str();
+            std::printf("  %s failed%s: HTTP fault of the server: %s%s\n", step, at.c_str(), fault->c_str(),
+                        answer.empty() ? "" : (" (" + answer + ")").c_str());
+            return finish(verdict::http_fault, "HTTP fault of the server (not a recovery failure)");
+        }
+        std::printf("  %s failed%s: %s\n", step, at.c_str(), describe_answer(f).c_str());
+        return finish(verdict::recovery_failed, "RECOVERY FAILED");
+    };
 
     const auto start = std::chrono::steady_clock::now();
-    if (auto c = t.connect(); !c) {
-        std::printf("  initialize failed: %s\n", describe_answer(c.error()).c_str());
-        return false;
-    }
+    mb::http_diagnostics before = t.diagnostics();
+    if (auto c = t.connect(); !c) return step_failed("initialize", c.error(), before);
     std::printf("  initialize       : ok in %.1f ms, protocol %s, %s\n",
                 ms(std::chrono::steady_clock::now() - start).count(), t.protocol_version().c_str(),
                 t.session_id().empty() ? "no session id (stateless server)" : "session id assigned");
+    before = t.diagnostics();
     auto tools = client.try_call(mb::request{"tools/list", "{}"});
-    if (!tools || tools->is_error()) {
-        std::printf("  tools/list failed: %s\n",
-                    tools ? tools->fields.error_message.value_or("JSON-RPC error").c_str()
-                          : (tools.error().last_failure ? describe_answer(*tools.error().last_failure).c_str()
-                                                        : tools.error().code.message().c_str()));
-        return false;
+    if (!tools) {
+        if (const failure* f = failure_of(tools.error())) return step_failed("tools/list", *f, before);
+        std::printf("  tools/list failed: %s\n", tools.error().code.message().c_str());
+        return finish(verdict::recovery_failed, "RECOVERY FAILED");
+    }
+    if (tools->is_error()) {
+        std::printf("  tools/list failed: %s\n", tools->fields.error_message.value_or("JSON-RPC error").c_str());
+        return finish(verdict::recovery_failed, "RECOVERY FAILED");
     }
     std::printf("  tools/list       : ok (%zu bytes)\n", tools->result().size());
     if (t.session_id().empty()) {
-        std::printf("  the server keeps no sessions: nothing to lose, nothing to recover\n  verdict: OK\n");
-        return true;
+        std::printf("  the server keeps no sessions: nothing to lose, nothing to recover\n");
+        const verdict v = has_faults(t.diagnostics()) ? verdict::http_fault : verdict::ok;
+        return finish(v, v == verdict::ok ? "OK" : "OK for recovery, but the server has HTTP faults (above)");
     }
 
     std::vector<probe_result> results;
@@ -196,13 +306,14 @@ bool check_server(const options& o, const char* title) {
     }));
     results.push_back(probe(client, "with a session id the server never issued:", o,
                             [](mb::streamable_http_transport& tr) { return tr.adopt_session_id(random_session_id()); }));
-    bool ok = true;
+    verdict v = verdict::ok;
     for (const auto& r : results) {
         print_probe(r);
-        ok = ok && r.recovered;
+        if (r.http_fault) v = worst(v, verdict::http_fault);
+        else if (!r.recovered) v = verdict::recovery_failed;
     }
-    std::printf("  verdict: %s\n\n", ok ? "clients recover from a lost session" : "RECOVERY FAILED");
-    return ok;
+    if (v == verdict::http_fault) return finish(v, "HTTP fault of the server (not a recovery failure)");
+    return finish(v, nullptr);
 }
 
 bool burst(const options& o, mb::testing::flaky_server& server) {
@@ -259,7 +370,20 @@ int usage(FILE* out, int code) {
                  "Without URL it starts the built-in flaky test server on 127.0.0.1 and checks each server\n"
                  "family's way of signalling a lost session, plus N concurrent callers (default 32).\n"
                  "\n"
-                 "Exit status: 0 when recovery worked everywhere, 1 when it did not, 2 for a usage error.\n");
+                 "Each check ends with what the client saw the server do wrong at the HTTP level, by name:\n"
+                 "stray bytes after a complete response (RFC 9112 section 6.3), answers whose id was not the\n"
+                 "request's, a Content-Encoding the client did not ask for, responses not complete within\n"
+                 "response_timeout (2 x --timeout); and, as notes, 1xx interim responses skipped, idle\n"
+                 "connections the server closed, requests sent again because provably unsent. A step that\n"
+                 "fails because of such a fault reads \"HTTP fault of the server: <name>\", not a recovery\n"
+                 "failure.\n"
+                 "\n"
+                 "--timeout SECONDS bounds each connect, read and write (default 10); a whole response gets\n"
+                 "twice that.\n"
+                 "\n"
+                 "Exit status: 0 when recovery worked everywhere and the server made no HTTP fault; 1 when\n"
+                 "recovery failed; 2 for a usage error; 3 when the only problems are HTTP faults of the\n"
+                 "server (recovery worked, or failed only because of them). Notes do not change it.\n");
     return code;
 }
 
@@ -301,11 +425,10 @@ int main(int argc, char** argv) {
                              why.c_str());
                 return 2;
             }
-            const bool ok = check_server(o, ("server " + o.url).c_str());
-            return ok ? 0 : 1;
+            return static_cast<int>(check_server(o, ("server " + o.url).c_str()));
         }
 
-        bool ok = true;
+        verdict v = verdict::ok;
         struct family {
             mb::testing::lost_session_style style;
             const char* title;
@@ -323,12 +446,14 @@ int main(int argc, char** argv) {
             server.set_lost_session_style(f.style);
             options so = o;
             so.url = server.url();
-            ok = check_server(so, f.title) && ok;
+            v = worst(v, check_server(so, f.title));
         }
         server.set_lost_session_style(mb::testing::lost_session_style::typescript_404);
-        ok = burst(o, server) && ok;
-        std::printf("overall verdict: %s\n", ok ? "recovery works" : "RECOVERY FAILED");
-        return ok ? 0 : 1;
+        if (!burst(o, server)) v = verdict::recovery_failed;
+        std::printf("overall verdict: %s\n", v == verdict::ok           ? "recovery works"
+                                              : v == verdict::http_fault ? "HTTP faults of the server (above)"
+                                                                         : "RECOVERY FAILED");
+        return static_cast<int>(v);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "mcp-recovery-check: %s\n", e.what());
         return 1;

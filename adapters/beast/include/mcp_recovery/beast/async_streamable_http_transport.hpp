@@ -257,6 +257,13 @@ private:
                 m.body_read(ec, got);
                 break;
             }
+            case step::pause: {
+                boost::asio::steady_timer timer(m.connection().get_executor(), m.timeout());
+                boost::system::error_code ec;
+                co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+                m.paused();
+                break;
+            }
             }
         }
     }

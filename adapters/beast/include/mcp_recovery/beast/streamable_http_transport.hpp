@@ -216,6 +216,10 @@ private:
                 m.body_read(ec, got);
                 break;
             }
+            case step::pause:
+                std::this_thread::sleep_for(m.timeout());
+                m.paused();
+                break;
             case step::done: return m.finish();
             }
         }

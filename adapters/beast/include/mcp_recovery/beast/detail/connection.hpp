@@ -22,6 +22,15 @@
 #include <boost/beast/ssl.hpp>
 #endif
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <cerrno>
+#include <sys/socket.h>
+#endif
+#if defined(__linux__)
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -111,11 +120,21 @@ public:
 
     /// Whether the peer has reset the connection (RST), checked without blocking: after an EOF,
     /// this tells a peer that closed with our data unread (or that got it after it closed) from
-    /// one that read everything and closed gracefully.
+    /// one that read everything and closed gracefully. After a FIN a read only ever says EOF, so
+    /// the reset is read from the socket's pending error (SO_ERROR: Linux reports a reset that
+    /// follows the peer's FIN as EPIPE, one without a FIN as ECONNRESET); that clears it, which
+    /// does not matter on a connection that is over.
     bool reset_by_peer() {
         if (!has_stream()) return false;
         auto& socket = lowest().socket();
         if (!socket.is_open()) return false;
+#if defined(__unix__) || defined(__APPLE__)
+        int pending = 0;
+        socklen_t size = sizeof pending;
+        if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_ERROR, &pending, &size) == 0 &&
+            (pending == EPIPE || pending == ECONNRESET))
+            return true;
+#endif
         boost::system::error_code ec;
         const bool was_non_blocking = socket.non_blocking();
         socket.non_blocking(true, ec);
@@ -124,7 +143,20 @@ public:
         socket.receive(net::buffer(&byte, 1), tcp::socket::message_peek, ec);
         boost::system::error_code ignored;
         socket.non_blocking(was_non_blocking, ignored);
-        return ec == net::error::connection_reset;
+        return ec == net::error::connection_reset || ec == net::error::broken_pipe;
+    }
+
+    /// The kernel's smoothed round-trip time of this TCP connection (Linux: TCP_INFO), if known.
+    std::optional<duration> smoothed_rtt() {
+#if defined(__linux__)
+        if (!has_stream() || !lowest().socket().is_open()) return std::nullopt;
+        tcp_info info{};
+        socklen_t size = sizeof info;
+        if (::getsockopt(lowest().socket().native_handle(), IPPROTO_TCP, TCP_INFO, &info, &size) != 0) return std::nullopt;
+        return std::chrono::duration_cast<duration>(std::chrono::microseconds(info.tcpi_rtt));
+#else
+        return std::nullopt;
+#endif
     }
 
     time_point idle_since{};

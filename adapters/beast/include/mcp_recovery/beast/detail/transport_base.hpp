@@ -188,14 +188,20 @@ class connection_pool {
 public:
     /// A pooled connection that is still usable, or null. Connections idle longer than
     /// `max_idle`, or that the server closed meanwhile, are dropped.
-    /// `closed_by_peer` counts the ones the server had closed.
-    std::unique_ptr<Connection> acquire(duration max_idle, std::atomic<std::uint64_t>* closed_by_peer = nullptr) {
+    /// `closed_by_peer` counts the ones the server had closed, `stray` those with unsolicited bytes.
+    std::unique_ptr<Connection> acquire(duration max_idle, std::atomic<std::uint64_t>* closed_by_peer = nullptr,
+                                        std::atomic<std::uint64_t>* stray = nullptr) {
         std::lock_guard<std::mutex> lock(mutex_);
         while (!pool_.empty()) {
             std::unique_ptr<Connection> c = std::move(pool_.back());
             pool_.pop_back();
             const time_point now = clock_type::now();
             if (now - c->idle_since > max_idle || now >= c->reuse_until) {
+                c->close();
+                continue;
+            }
+            if (c->unread_on_socket()) {  // bytes nobody asked for: never read as a response
+                if (stray) stray->fetch_add(1, std::memory_order_relaxed);
                 c->close();
                 continue;
             }
@@ -689,8 +695,9 @@ protected:
     /// - which connection: a pooled one still usable (not idle past `max_idle` or the server's
     ///   keep-alive timeout, not closed by the server), else a new one;
     /// - whether to send once more on a new connection: only when the server provably did not read
-    ///   the request (a failed write on a reused connection; a reused connection reset before any
-    ///   byte of a response came back; see docs/reliability.md, "Hostile servers");
+    ///   the request (a failed write on a reused connection; on a reused connection, before any
+    ///   byte of a response, the server's FIN followed by a reset, looked for once more after a
+    ///   pause of about two round trips, `step::pause`; see `unread_by_server`);
     /// - interim 1xx responses are skipped (at most `max_interim_responses`); a 101 is malformed;
     /// - a `Content-Encoding` other than identity is refused by name;
     /// - each read is bounded by `read_timeout`, the whole response by `response_timeout`, every
@@ -701,7 +708,7 @@ protected:
     template <class Connection>
     class exchange_machine {
     public:
-        enum class step { acquire, open, write, read_header, read_body, done };
+        enum class step { acquire, open, write, read_header, read_body, pause, done };
 
         exchange_machine(transport_base& owner, connection_pool<Connection>& pool, time_point deadline,
                          std::size_t body_limit, std::int64_t id, std::optional<response>* answer,
@@ -719,7 +726,7 @@ protected:
         /// step::acquire: takes a usable pooled connection (then the next step is `write`), or
         /// returns false and the caller makes a new one with `fresh` (then `open`).
         bool take_pooled() {
-            if (!fresh_only_) conn_ = pool_.acquire(o_.max_idle, &owner_.diag_.closed_idle);
+            if (!fresh_only_) conn_ = pool_.acquire(o_.max_idle, &owner_.diag_.closed_idle, &owner_.diag_.stray_bytes);
             step_ = conn_ ? step::write : step::open;
             return conn_ != nullptr;
         }
@@ -742,6 +749,10 @@ protected:
             switch (step_) {
             case step::open: return o_.connect_timeout;
             case step::write: return o_.write_timeout;
+            case step::pause: {
+                const time_point now = clock_type::now();
+                return reset_wait_end_ > now ? reset_wait_end_ - now : duration::zero();
+            }
             default: return draining_ ? o_.stream_drain_timeout : o_.read_timeout;
             }
         }
@@ -764,8 +775,9 @@ protected:
         void wrote(std::error_code ec, bool written) {
             if (!ec) {
                 x_.written = true;
+                written_at_ = clock_type::now();
                 if (o_.response_timeout > duration::zero()) {
-                    const time_point now = clock_type::now();
+                    const time_point now = written_at_;
                     if (time_point::max() - now > o_.response_timeout) response_end_ = now + o_.response_timeout;
                 }
                 begin_response();
@@ -872,6 +884,14 @@ protected:
             return std::move(x_);
         }
 
+        /// step::pause is over (a sleep, or a timer): looks again for the reset that would prove
+        /// the request unread (see `unread_by_server`).
+        void paused() {
+            if (conn_->reset_by_peer()) return resend_unread();
+            x_.error = pending_;
+            fail_closed();
+        }
+
     private:
         void begin_response() {
             parser_.emplace();
@@ -901,12 +921,29 @@ protected:
             step_ = step::acquire;
         }
 
+        void resend_unread() {
+            count(owner_.diag_.closed_idle);
+            count(owner_.diag_.resent_unsent);
+            resend();
+        }
+
         /// A read failed: `nothing_received` when not one byte of a response had come back.
         void read_failed(std::error_code ec, bool nothing_received) {
-            if (nothing_received && conn_->reused && may_resend() && unread_by_server(ec)) {
-                count(owner_.diag_.closed_idle);
-                count(owner_.diag_.resent_unsent);
-                return resend();
+            // A read that fails with EPIPE saw both already: Linux reports a reset that follows the
+            // peer's FIN that way.
+            if (nothing_received && conn_->reused && may_resend() && ec == std::errc::broken_pipe) return resend_unread();
+            if (nothing_received && conn_->reused && may_resend() && ec == transport_errc::stream_ended) {
+                if (unread_by_server()) return resend_unread();
+                // The server's FIN, and no reset yet: one would come within a round trip of the
+                // request's arrival if the request met a closed socket. Wait for it that long.
+                const duration rtt = conn_->smoothed_rtt().value_or(std::chrono::milliseconds(1));
+                const duration wait = std::min<duration>(2 * rtt + std::chrono::milliseconds(1), max_reset_wait);
+                reset_wait_end_ = std::min(deadline_, written_at_ + wait);
+                if (clock_type::now() < reset_wait_end_) {
+                    pending_ = ec;
+                    step_ = step::pause;
+                    return;
+                }
             }
             x_.error = ec;
             note_response_timeout();
@@ -932,11 +969,12 @@ protected:
         /// read the whole request and cannot have run it. A server that read the request and then
         /// closed sends FIN and nothing more (an EOF alone: unknown), and a reset alone may be a
         /// server that ran the request and then aborted the connection (SO_LINGER 0): unknown too.
-        /// The reset is looked for without waiting: on a slow network it may not have arrived
-        /// yet, and the answer is then the safe "unknown".
-        bool unread_by_server(std::error_code ec) {
-            return ec == transport_errc::stream_ended && conn_->reset_by_peer();
-        }
+        /// The reset is looked for at once, then once more after a pause of about two round trips
+        /// from the request's write (`step::pause`, at most `max_reset_wait`): on a slow network it
+        /// may come later still, and the answer is then the safe "unknown".
+        bool unread_by_server() { return conn_->reset_by_peer(); }
+
+        static constexpr duration max_reset_wait = std::chrono::milliseconds(100);
 
         bool reusable() {
             if (x_.error || !conn_->is_open() || !parser_ || !parser_->is_done() || !parser_->get().keep_alive())
@@ -979,6 +1017,9 @@ protected:
         std::optional<typename transport_base::event_reader> reader_;
         exchange_result x_;
         time_point response_end_ = time_point::max();
+        time_point written_at_{};
+        time_point reset_wait_end_{};
+        std::error_code pending_;
         std::optional<duration> keep_alive_;
         std::size_t interim_ = 0;
         bool resent_ = false;
