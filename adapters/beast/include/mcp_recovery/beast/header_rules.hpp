@@ -57,6 +57,23 @@ constexpr long long date_digits(std::string_view text) noexcept {
     return v;
 }
 
+/// `v` without surrounding blanks (spaces and tabs).
+constexpr std::string_view trim_blanks(std::string_view v) noexcept {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+}
+
+/// Whether `text` is `lower` (lower case already), ignoring ASCII case in `text`.
+constexpr bool equals_icase(std::string_view text, std::string_view lower) noexcept {
+    if (text.size() != lower.size()) return false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != lower[i]) return false;
+    }
+    return true;
+}
+
 /// 1..12 for "Jan".."Dec" (case-sensitive, as RFC 9110 says), else 0.
 constexpr int month_number(std::string_view text) noexcept {
     constexpr std::string_view months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -174,8 +191,7 @@ inline constexpr std::chrono::seconds max_retry_after{999'999'999};
 /// for a date in the past, at most `max_retry_after`. Surrounding blanks are allowed; anything else
 /// gives no hint. Pure (the clock is a parameter), for tests; the transports use the overload below.
 inline std::optional<duration> parse_retry_after(std::string_view v, std::chrono::system_clock::time_point now) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    v = detail::trim_blanks(v);
     if (!v.empty() && v.front() >= '0' && v.front() <= '9') {
         const long long seconds = detail::date_digits(v);
         if (seconds < 0) return std::nullopt;
@@ -203,19 +219,10 @@ inline std::optional<duration> parse_retry_after(std::string_view v) {
 inline std::optional<std::chrono::seconds> parse_keep_alive_timeout(std::string_view v) noexcept {
     while (!v.empty()) {
         const std::size_t comma = v.find(',');
-        std::string_view item = v.substr(0, comma);
+        const std::string_view item = detail::trim_blanks(v.substr(0, comma));
         v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
-        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
         constexpr std::string_view name = "timeout=";
-        if (item.size() <= name.size()) continue;
-        bool same = true;
-        for (std::size_t i = 0; i < name.size(); ++i) {
-            char c = item[i];
-            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-            if (c != name[i]) same = false;
-        }
-        if (!same) continue;
+        if (item.size() <= name.size() || !detail::equals_icase(item.substr(0, name.size()), name)) continue;
         const long long seconds = detail::date_digits(item.substr(name.size()));
         if (seconds < 0 || item.size() - name.size() > 9) return std::nullopt;
         return std::chrono::seconds(seconds);
@@ -226,17 +233,8 @@ inline std::optional<std::chrono::seconds> parse_keep_alive_timeout(std::string_
 /// Whether a `Content-Encoding` value leaves the body as it is: empty, or `identity` (any case,
 /// surrounding blanks allowed). Anything else (gzip, br, deflate, a list) needs a decoder.
 inline bool identity_content_encoding(std::string_view v) noexcept {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-    if (v.empty()) return true;
-    constexpr std::string_view identity = "identity";
-    if (v.size() != identity.size()) return false;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        char c = v[i];
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        if (c != identity[i]) return false;
-    }
-    return true;
+    v = detail::trim_blanks(v);
+    return v.empty() || detail::equals_icase(v, "identity");
 }
 
 }  // namespace mcp_recovery::beast

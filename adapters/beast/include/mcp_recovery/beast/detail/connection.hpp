@@ -69,12 +69,10 @@ inline std::error_code portable(const boost::system::error_code& ec) {
     return static_cast<std::error_code>(ec);  // system and generic errors keep their std category
 }
 
-/// Whether the peer closed an idle socket (a pending EOF or reset), without blocking.
+/// Whether the peer closed an idle socket (a pending EOF or reset), without blocking. Unsolicited
+/// bytes waiting on it are `connection_streams::unread_on_socket`'s to find, before this.
 inline bool idle_socket_closed(tcp::socket& socket) {
     boost::system::error_code ec;
-    const std::size_t available = socket.available(ec);
-    if (ec) return true;
-    if (available > 0) return true;  // unsolicited bytes on an idle connection: do not trust it
     char byte = 0;
     const bool was_non_blocking = socket.non_blocking();
     socket.non_blocking(true, ec);
@@ -118,32 +116,22 @@ public:
         return ec || available > 0;
     }
 
-    /// Whether the peer has reset the connection (RST), checked without blocking: after an EOF,
-    /// this tells a peer that closed with our data unread (or that got it after it closed) from
-    /// one that read everything and closed gracefully. After a FIN a read only ever says EOF, so
-    /// the reset is read from the socket's pending error (SO_ERROR: Linux reports a reset that
-    /// follows the peer's FIN as EPIPE, one without a FIN as ECONNRESET); that clears it, which
-    /// does not matter on a connection that is over.
+    /// After an EOF: whether the peer has reset the connection (RST) since, checked without
+    /// blocking. This tells a peer that got our data after it had closed from one that read
+    /// everything and closed gracefully. After a FIN a read only ever says EOF, so the reset is read
+    /// from the socket's pending error (SO_ERROR; Linux reports a reset that follows the peer's FIN
+    /// as EPIPE); that clears it, which does not matter on a connection that is over. Elsewhere
+    /// than POSIX: false (unknown, the safe answer).
     bool reset_by_peer() {
-        if (!has_stream()) return false;
-        auto& socket = lowest().socket();
-        if (!socket.is_open()) return false;
 #if defined(__unix__) || defined(__APPLE__)
+        if (!has_stream() || !lowest().socket().is_open()) return false;
         int pending = 0;
         socklen_t size = sizeof pending;
-        if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_ERROR, &pending, &size) == 0 &&
-            (pending == EPIPE || pending == ECONNRESET))
-            return true;
+        return ::getsockopt(lowest().socket().native_handle(), SOL_SOCKET, SO_ERROR, &pending, &size) == 0 &&
+               (pending == EPIPE || pending == ECONNRESET);
+#else
+        return false;
 #endif
-        boost::system::error_code ec;
-        const bool was_non_blocking = socket.non_blocking();
-        socket.non_blocking(true, ec);
-        if (ec) return false;
-        char byte = 0;
-        socket.receive(net::buffer(&byte, 1), tcp::socket::message_peek, ec);
-        boost::system::error_code ignored;
-        socket.non_blocking(was_non_blocking, ignored);
-        return ec == net::error::connection_reset || ec == net::error::broken_pipe;
     }
 
     /// The kernel's smoothed round-trip time of this TCP connection (Linux: TCP_INFO), if known.

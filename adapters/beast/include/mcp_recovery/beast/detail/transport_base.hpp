@@ -726,7 +726,7 @@ protected:
         /// step::acquire: takes a usable pooled connection (then the next step is `write`), or
         /// returns false and the caller makes a new one with `fresh` (then `open`).
         bool take_pooled() {
-            if (!fresh_only_) conn_ = pool_.acquire(o_.max_idle, &owner_.diag_.closed_idle, &owner_.diag_.stray_bytes);
+            if (!resent_) conn_ = pool_.acquire(o_.max_idle, &owner_.diag_.closed_idle, &owner_.diag_.stray_bytes);
             step_ = conn_ ? step::write : step::open;
             return conn_ != nullptr;
         }
@@ -887,7 +887,7 @@ protected:
         /// step::pause is over (a sleep, or a timer): looks again for the reset that would prove
         /// the request unread (see `unread_by_server`).
         void paused() {
-            if (conn_->reset_by_peer()) return resend_unread();
+            if (unread_by_server()) return resend_unread();
             x_.error = pending_;
             fail_closed();
         }
@@ -911,8 +911,7 @@ protected:
         void resend() {
             conn_->close();
             conn_.reset();
-            resent_ = true;
-            fresh_only_ = true;
+            resent_ = true;  // and on a new connection: `take_pooled` takes none from the pool
             x_ = exchange_result{};
             interim_ = 0;
             keep_alive_.reset();
@@ -929,9 +928,6 @@ protected:
 
         /// A read failed: `nothing_received` when not one byte of a response had come back.
         void read_failed(std::error_code ec, bool nothing_received) {
-            // A read that fails with EPIPE saw both already: Linux reports a reset that follows the
-            // peer's FIN that way.
-            if (nothing_received && conn_->reused && may_resend() && ec == std::errc::broken_pipe) return resend_unread();
             if (nothing_received && conn_->reused && may_resend() && ec == transport_errc::stream_ended) {
                 if (unread_by_server()) return resend_unread();
                 // The server's FIN, and no reset yet: one would come within a round trip of the
@@ -1023,7 +1019,6 @@ protected:
         std::optional<duration> keep_alive_;
         std::size_t interim_ = 0;
         bool resent_ = false;
-        bool fresh_only_ = false;
         bool draining_ = false;
         time_point drain_end_{};
         std::size_t drained_ = 0;
