@@ -166,23 +166,29 @@ TEST_CASE("near misses are not taken for a lost session", "[callable][presets]")
          failure_kind::permanent, delivery::rejected},
         {sdk::csharp, err("McpProtocolException", "Unknown tool: 'session_info'", -32602), failure_kind::permanent,
          delivery::unknown},
-        // hkr04/cpp-mcp: method not found, a plain invalid request, the phrase under another code, a connect error.
+        // hkr04/cpp-mcp: method not found, a plain invalid request, the phrase under another code, an error body
+        // that is not JSON (an HTML 502 from a proxy).
         {sdk::hkr04, err("mcp::mcp_exception", "Method not found: tools/frobnicate", -32601), failure_kind::permanent,
          delivery::unknown},
         {sdk::hkr04, err("mcp::mcp_exception", "Invalid Request", -32600), failure_kind::permanent, delivery::unknown},
         {sdk::hkr04, err("mcp::mcp_exception", "Tool 'close_session' failed: session not initialized yet", -32603),
          failure_kind::permanent, delivery::unknown},
-        {sdk::hkr04, err("mcp::mcp_exception", "Could not establish connection", -32603), failure_kind::permanent,
-         delivery::unknown},
-        // fastmcpp: a 400 without body, a 5xx, no response at all, a tool timeout.
+        {sdk::hkr04, err("mcp::mcp_exception", "Failed to parse JSON-RPC response: [json.exception.parse_error.101] "
+                                               "parse error at line 1, column 1: syntax error while parsing value - "
+                                               "invalid literal; last read: '<'",
+                         -32700),
+         failure_kind::permanent, delivery::unknown},
+        // fastmcpp: a 400 on a request without a session id, a 5xx, a redirect loop, a lost JSON-RPC code, a tool timeout.
         {sdk::fastmcpp, err("fastmcpp::TransportError", "StreamableHttp error: 400"), failure_kind::permanent,
          delivery::rejected},
         {sdk::fastmcpp, err("fastmcpp::TransportError", "StreamableHttp error: 500"), failure_kind::transient,
          delivery::unknown},
         {sdk::fastmcpp, err("fastmcpp::TransportError", "StreamableHttp error: 4040"), failure_kind::permanent,
          delivery::unknown},
-        {sdk::fastmcpp, err("fastmcpp::TransportError", "StreamableHttp request failed: no response"),
+        {sdk::fastmcpp, err("fastmcpp::TransportError", "StreamableHttp redirect limit exceeded"),
          failure_kind::permanent, delivery::unknown},
+        {sdk::fastmcpp, err("fastmcpp::TransportError", "JSON-RPC error: Method not found"), failure_kind::permanent,
+         delivery::unknown},
         {sdk::fastmcpp, err("fastmcpp::TransportError", "tools/call timed out"), failure_kind::permanent,
          delivery::unknown},
         // cxxmcp: a failed request, method not found.
@@ -212,6 +218,107 @@ TEST_CASE("near misses are not taken for a lost session", "[callable][presets]")
     CHECK(kind == row.kind);
 }
 
+// The exact errors the real SDKs raised, run against real servers (server-everything 2026.8.31 and
+// the TypeScript SDK 1.32.2 server from tests/interop, hkr04's own example server), with the server
+// up, killed, and restarted on its port; docs/wrapping-clients.md has the runs. fastmcpp 1cd32e0
+// (StreamableHttpTransport), hkr04/cpp-mcp f1117d5 (sse_client).
+namespace {
+
+struct observed_row {
+    const char* scenario;
+    sdk from;
+    cb::foreign_error error;
+    failure_kind kind;
+    delivery delivered;
+    std::error_code transport_error;
+    int http_status;
+};
+
+cb::foreign_error with_session(cb::foreign_error e) {
+    e.had_session_id = true;
+    return e;
+}
+
+}  // namespace
+
+TEST_CASE("the SDKs' real messages, as observed, classify for recovery", "[callable][presets][observed]") {
+    const std::string type_error_305 =
+        "Failed to parse JSON-RPC response: [json.exception.type_error.305] cannot use operator[] with a string "
+        "argument with string";
+    const observed_row row = GENERATE_COPY(values<observed_row>({
+        {"fastmcpp, TypeScript SDK server restarted: stale session", sdk::fastmcpp,
+         with_session(err("fastmcpp::TransportError", "StreamableHttp error: 404")), failure_kind::session_expired,
+         delivery::rejected, {}, 404},
+        {"fastmcpp, server-everything restarted: stale session (body 'Bad Request: No valid session ID provided' "
+         "thrown away by the SDK)",
+         sdk::fastmcpp, with_session(err("fastmcpp::TransportError", "StreamableHttp error: 400")),
+         failure_kind::session_expired, delivery::rejected, transport_errc::session_lost, 400},
+        {"fastmcpp, a 400 on a request without a session id (initialize, stateless server)", sdk::fastmcpp,
+         err("fastmcpp::TransportError", "StreamableHttp error: 400"), failure_kind::permanent, delivery::rejected, {},
+         400},
+        {"fastmcpp, server down (connection refused; also its 300 s read timeout)", sdk::fastmcpp,
+         with_session(err("fastmcpp::TransportError", "StreamableHttp request failed: no response")),
+         failure_kind::connection_lost, delivery::unknown, std::make_error_code(std::errc::connection_aborted), 0},
+        {"fastmcpp against a TypeScript SDK server: its duplicate Content-Type refused", sdk::fastmcpp,
+         err("fastmcpp::TransportError", "StreamableHttp error: 415"), failure_kind::permanent, delivery::rejected, {},
+         415},
+        {"hkr04, its own server restarted: 404 {\"error\":\"Session not found\"} mis-parsed by the SDK", sdk::hkr04,
+         err("mcp::mcp_exception", type_error_305, -32700), failure_kind::session_expired, delivery::rejected,
+         transport_errc::session_lost, 0},
+        {"hkr04, its own server restarted, SSE stream re-attached to a new session", sdk::hkr04,
+         err("mcp::mcp_exception", "Session not initialized", -32600), failure_kind::session_expired, delivery::rejected,
+         {}, 0},
+        {"hkr04, server down", sdk::hkr04, err("mcp::mcp_exception", "Could not establish connection", -32603),
+         failure_kind::connection_lost, delivery::not_sent, std::make_error_code(std::errc::connection_refused), 0},
+        {"hkr04, server-everything restarted: the POST to the dead endpoint is never answered (30 s)", sdk::hkr04,
+         err("mcp::mcp_exception", "Failed to read connection", -32603), failure_kind::connection_lost,
+         delivery::unknown, std::make_error_code(std::errc::connection_aborted), 0},
+        {"hkr04, the answer never came on the SSE stream", sdk::hkr04,
+         err("mcp::mcp_exception", "Timeout waiting for SSE response", -32603), failure_kind::connection_lost,
+         delivery::unknown, std::make_error_code(std::errc::timed_out), 0},
+        {"hkr04, the SSE stream never got its endpoint (initialize failed)", sdk::hkr04,
+         err("mcp::mcp_exception", "Message endpoint not set, SSE connection may not be established", -32603),
+         failure_kind::connection_lost, delivery::not_sent, std::make_error_code(std::errc::not_connected), 0},
+    }));
+    INFO(row.scenario << ": " << row.error.message);
+
+    const failure f = translate(row.from, row.error);
+    CHECK(f.message == row.error.message);
+    CHECK(f.delivered == row.delivered);
+    CHECK(f.transport_error == row.transport_error);
+    CHECK(f.http_status == row.http_status);
+    CHECK(f.had_session_id == (row.kind == failure_kind::session_expired));
+    CHECK(is_session_loss(row.from, row.error) == (row.kind == failure_kind::session_expired));
+    CHECK(cb::sdk_classifier{}.classify(f) == row.kind);
+    // What the presets decide does not depend on sdk_session_rules: the core's classifier agrees,
+    // except for hkr04's "Session not initialized", a phrase only the SDK rules know.
+    if (!(row.from == sdk::hkr04 && row.error.code == -32600)) CHECK(default_classifier{}.classify(f) == row.kind);
+
+    // The same message with nothing but the text (a wrapper that only rethrows what()):
+    // sdk_session_rules still finds the lost session when the signal is in the text.
+    failure raw;
+    raw.message = row.error.message;
+    raw.jsonrpc_code = row.error.code;
+    raw.had_session_id = row.error.had_session_id;
+    if (row.kind == failure_kind::session_expired) CHECK(cb::sdk_session_rules{}.match(raw) == failure_kind::session_expired);
+}
+
+TEST_CASE("fastmcpp's exception overload takes whether the request carried a session id", "[callable][presets]") {
+    struct transport_error : std::runtime_error {
+        using std::runtime_error::runtime_error;
+    };
+    const auto e = std::make_exception_ptr(transport_error("StreamableHttp error: 400"));
+    CHECK(cb::sdk_classifier{}.classify(presets::fastmcpp{}(e)) == failure_kind::permanent);
+    const failure with = presets::fastmcpp{}(e, true);
+    CHECK(with.had_session_id);
+    CHECK(cb::sdk_classifier{}.classify(with) == failure_kind::session_expired);
+    // A 404 is a lost session either way; a 500 is not one even with a session.
+    CHECK(cb::sdk_classifier{}.classify(presets::fastmcpp{}(std::make_exception_ptr(transport_error("StreamableHttp error: 404")))) ==
+          failure_kind::session_expired);
+    CHECK(cb::sdk_classifier{}.classify(presets::fastmcpp{}(std::make_exception_ptr(transport_error("StreamableHttp error: 500")), true)) ==
+          failure_kind::transient);
+}
+
 TEST_CASE("sdk_session_rules recognises the SDKs' raw messages and codes, within scope", "[callable][presets][rules]") {
     std::string message;
     std::optional<std::int64_t> code;
@@ -230,6 +337,14 @@ TEST_CASE("sdk_session_rules recognises the SDKs' raw messages and codes, within
             {"StreamableHttp error: 404", std::nullopt, 0, true},
             {"StreamableHttp error: 4041", std::nullopt, 0, false},
             {"StreamableHttp error: 400", std::nullopt, 0, false},
+            {"Failed to parse JSON-RPC response: [json.exception.type_error.305] cannot use operator[] with a string "
+             "argument with string",
+             -32700, 0, true},
+            {"Failed to parse JSON-RPC response: [json.exception.type_error.305] cannot use operator[] with a string "
+             "argument with string",
+             std::nullopt, 0, true},
+            {"Failed to parse JSON-RPC response: [json.exception.parse_error.101] parse error", -32700, 0, false},
+            {"Failed to parse JSON-RPC response: [json.exception.type_error.305]", -32603, 0, false},
             {"Unexpected HTTP status 404 (expected 200).", std::nullopt, 0, true},
             {"unexpected http status 404 (expected 202 or 200).", std::nullopt, 0, true},
             {"Unexpected HTTP status 500 (expected 200).", std::nullopt, 0, false},

@@ -5,6 +5,7 @@
 
 #include "mcp_recovery/callable/translator.hpp"
 #include "mcp_recovery/classifier.hpp"
+#include "mcp_recovery/error.hpp"
 #include "mcp_recovery/failure.hpp"
 
 #include <cstddef>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 /// What known MCP client SDKs raise when the server lost the session, as translators and a rule.
 ///
@@ -32,8 +34,8 @@
 /// | `python_sdk`        | mcp (Python) v1.x            | JSON-RPC code **+32600**, "Session terminated"                             |
 /// | `go_sdk`            | go-sdk                       | `ErrSessionMissing`, "session not found"                                   |
 /// | `csharp_sdk`        | ModelContextProtocol (C#)    | "... the session has expired ..." (`ClientTransportClosedException`); `HttpRequestException` 404 |
-/// | `hkr04_cpp_mcp`     | hkr04/cpp-mcp                | `mcp::mcp_exception`, code -32600, "Session not initialized"               |
-/// | `fastmcpp`          | 0xeb/fastmcpp                | `fastmcpp::TransportError`, "StreamableHttp error: 404"                    |
+/// | `hkr04_cpp_mcp`     | hkr04/cpp-mcp (legacy SSE)   | `mcp::mcp_exception` -32600 "Session not initialized"; -32700 "Failed to parse JSON-RPC response: [json.exception.type_error.305] ..." |
+/// | `fastmcpp`          | 0xeb/fastmcpp                | `fastmcpp::TransportError`, "StreamableHttp error: 404"; "... 400" when the request carried a session id |
 /// | `cxxmcp`            | caomengxuan666/cxxmcp        | `mcp::core::Error` InvalidRequest (-32600), "http transport session was terminated", detail "404" |
 /// | `itcv_cpp_mcp_sdk`  | itcv-GmbH/cpp-mcp-sdk        | `std::runtime_error` "Unexpected HTTP status 404 (expected 200)."; "HTTP 400: <body>" with a lost-session phrase |
 ///
@@ -116,7 +118,7 @@ inline void mark_session_loss(failure& f) noexcept {
 
 /// The exception overload every preset shares: `what()` as the message of a `foreign_error`.
 template <class Preset>
-failure translate_with(const Preset& preset, std::exception_ptr e) {
+failure translate_with(const Preset& preset, std::exception_ptr e, bool had_session_id = false) {
     if (!e) return default_translator{}(e);
     try {
         std::rethrow_exception(e);
@@ -125,6 +127,7 @@ failure translate_with(const Preset& preset, std::exception_ptr e) {
     } catch (const std::exception& x) {
         foreign_error fe;
         fe.message = x.what();
+        fe.had_session_id = had_session_id;
         return preset(fe);
     } catch (...) {
         return default_translator{}(std::current_exception());
@@ -147,6 +150,10 @@ struct preset {
     }
     failure operator()(std::exception_ptr e) const {
         return translate_with(static_cast<const Preset&>(*this), std::move(e));
+    }
+    /// The same, for a request that did (or did not) carry a session id: `foreign_error::had_session_id`.
+    failure operator()(std::exception_ptr e, bool had_session_id) const {
+        return translate_with(static_cast<const Preset&>(*this), std::move(e), had_session_id);
     }
 };
 
@@ -235,33 +242,101 @@ struct csharp_sdk : detail::preset<csharp_sdk> {
     }
 };
 
-/// hkr04/cpp-mcp: `mcp::mcp_exception` (a `std::runtime_error` with `code()`, a JSON-RPC
-/// `mcp::error_code`). Session loss: code -32600 (`invalid_request`) with "Session not
-/// initialized" (without a code, the message alone). Its failures need `sdk_session_rules` (the
-/// core's phrases do not include this one).
+/// hkr04/cpp-mcp's `mcp::sse_client` (legacy HTTP+SSE; the SDK has no Streamable HTTP client):
+/// `mcp::mcp_exception` (a `std::runtime_error` with `code()`, a JSON-RPC `mcp::error_code`).
+/// Messages as the SDK (f1117d5) raises them, and what each becomes:
+///
+/// | code   | message                                                        | failure |
+/// |--------|----------------------------------------------------------------|---------|
+/// | -32600 | `Session not initialized` (hkr04's server, once the SSE stream re-attached to a new session) | lost session, rejected |
+/// | -32700 | `Failed to parse JSON-RPC response: [json.exception.type_error.305] ...` (a non-2xx answer whose body is `{"error":"<text>"}`: hkr04's server for an unknown session, 404 "Session not found") | lost session, rejected |
+/// | -32603 | `Could not establish connection` (server down)                 | `connection_refused`, not_sent |
+/// | -32603 | `Message endpoint not set, SSE connection may not be established` (the SSE stream never got its endpoint) | `not_connected`, not_sent |
+/// | -32603 | `Failed to read connection`, `Failed to write connection`, `Connection timed out` (httplib: the POST broke or its 30 s read timed out) | `connection_aborted` / `timed_out`, unknown |
+/// | -32603 | `Timeout waiting for SSE response` (the answer never came on the stream) | `timed_out`, unknown |
+///
+/// Trade-off of the -32700 rule: any non-2xx answer whose body has a string `error` (not a
+/// JSON-RPC error object) costs one reconnect and one replay; a JSON-RPC error body arrives with
+/// its own code and is read as that. Other -32700 messages (a body that is not JSON) stay as they
+/// are (permanent). Without a code, the messages alone decide.
 struct hkr04_cpp_mcp : detail::preset<hkr04_cpp_mcp> {
     static constexpr std::string_view name = "hkr04/cpp-mcp";
 
+    static bool code_is(const foreign_error& e, std::int64_t code) noexcept { return !e.code || *e.code == code; }
+
     static bool is_session_loss(const foreign_error& e) noexcept {
-        return (!e.code || *e.code == -32600) && detail::icontains(e.message, "session not initialized");
+        if (code_is(e, -32600) && detail::icontains(e.message, "session not initialized")) return true;
+        return code_is(e, -32700) && detail::icontains(e.message, "failed to parse json-rpc response") &&
+               detail::icontains(e.message, "type_error.305");
+    }
+
+    /// The transport error an httplib failure (code -32603) stands for, and whether the request
+    /// provably never left; none for other messages.
+    static std::optional<std::pair<std::errc, delivery>> connection_failure(const foreign_error& e) noexcept {
+        if (!code_is(e, -32603)) return std::nullopt;
+        const std::string_view m = e.message;
+        if (detail::icontains(m, "could not establish connection"))
+            return std::pair<std::errc, delivery>{std::errc::connection_refused, delivery::not_sent};
+        if (detail::icontains(m, "message endpoint not set"))
+            return std::pair<std::errc, delivery>{std::errc::not_connected, delivery::not_sent};
+        if (detail::icontains(m, "timeout waiting for sse response") || detail::icontains(m, "connection timed out"))
+            return std::pair<std::errc, delivery>{std::errc::timed_out, delivery::unknown};
+        if (detail::icontains(m, "failed to read connection") || detail::icontains(m, "failed to write connection"))
+            return std::pair<std::errc, delivery>{std::errc::connection_aborted, delivery::unknown};
+        return std::nullopt;
+    }
+
+    static void describe(const foreign_error& e, failure& f) noexcept {
+        f.jsonrpc_code = e.code;
+        if (auto c = connection_failure(e)) {
+            f.transport_error = std::make_error_code(c->first);
+            f.delivered = c->second;
+        } else if (code_is(e, -32700) && is_session_loss(e)) {
+            f.transport_error = transport_errc::session_lost;  // no status in the message: say it outright
+        }
     }
 };
 
-/// 0xeb/fastmcpp: `fastmcpp::TransportError` (a `std::runtime_error`) with "StreamableHttp
-/// error: <status>". The status becomes `http_status`; 404 is session loss. Before
-/// re-initializing, clear the stale session id (`client.disconnect(true)`), or the new
-/// `initialize` carries it. A 400 has no body in the message, so it cannot be told apart from a
-/// validation error: it stays `permanent`.
+/// 0xeb/fastmcpp's `StreamableHttpTransport`: `fastmcpp::TransportError` (a `std::runtime_error`).
+/// The SDK throws the body of an error answer away, so the message holds only the status.
+/// Messages as the SDK (1cd32e0) raises them, and what each becomes:
+///
+/// | message                                       | failure |
+/// |-----------------------------------------------|---------|
+/// | `StreamableHttp error: 404` (TypeScript SDK server: unknown session) | `http_status` 404, lost session, rejected |
+/// | `StreamableHttp error: 400` with `had_session_id` (server-everything: "Bad Request: No valid session ID provided") | `http_status` 400, lost session, rejected |
+/// | `StreamableHttp error: 400` without it        | `http_status` 400, rejected (permanent) |
+/// | `StreamableHttp error: 415`                   | `http_status` 415, rejected (permanent): fastmcpp sends `Content-Type` twice and TypeScript SDK servers refuse it; see docs/wrapping-clients.md |
+/// | `StreamableHttp request failed: no response`  | `connection_aborted`, unknown: refused, reset, or its 300 s read timeout (the SDK does not say which) |
+/// | `JSON-RPC error: <message>`                   | message only (the SDK drops the code): permanent |
+///
+/// Trade-off of the 400 rule: a 400 on a request that carried a session id costs at most one
+/// reconnect and one replay when it really was a validation error (the replay gets the same 400,
+/// and the retry policy ends the call with it). Set `foreign_error::had_session_id` (or pass it
+/// to the exception overload) from the SDK's `StreamableHttpTransport::has_session()` taken
+/// before the call. Before re-initializing, clear the stale session id (`client.disconnect(true)`)
+/// or build a new `Client`, or the new `initialize` carries the dead id.
 struct fastmcpp : detail::preset<fastmcpp> {
     static constexpr std::string_view name = "0xeb/fastmcpp";
 
     static std::optional<int> status(const foreign_error& e) noexcept {
         return detail::status_after(e.message, "streamablehttp error: ");
     }
-    static bool is_session_loss(const foreign_error& e) noexcept { return status(e) == 404; }
+    static bool is_session_loss(const foreign_error& e) noexcept {
+        const std::optional<int> s = status(e);
+        return s == 404 || (s == 400 && e.had_session_id);
+    }
+    static bool is_no_response(const foreign_error& e) noexcept {
+        return detail::icontains(e.message, "streamablehttp request failed: no response");
+    }
 
     static void describe(const foreign_error& e, failure& f) noexcept {
-        if (std::optional<int> s = status(e)) detail::set_status(f, *s);
+        if (std::optional<int> s = status(e)) {
+            detail::set_status(f, *s);
+            if (*s == 400 && e.had_session_id) f.transport_error = transport_errc::session_lost;
+        } else if (is_no_response(e)) {
+            f.transport_error = std::make_error_code(std::errc::connection_aborted);
+        }
     }
 };
 
@@ -315,7 +390,10 @@ struct itcv_cpp_mcp_sdk : detail::preset<itcv_cpp_mcp_sdk> {
 /// - JSON-RPC code +32600 (Python SDK);
 /// - "Session not initialized" with code -32600 or none (hkr04/cpp-mcp);
 /// - "session was terminated" with code -32600 or none (cxxmcp);
-/// - "StreamableHttp error: 404" (fastmcpp) and "Unexpected HTTP status 404" (itcv cpp-mcp-sdk).
+/// - "Failed to parse JSON-RPC response: [json.exception.type_error.305]" with code -32700 or none
+///   (hkr04/cpp-mcp, a `{"error":"..."}` answer such as its server's "Session not found");
+/// - "StreamableHttp error: 404" (fastmcpp), "StreamableHttp error: 400" on a request that carried
+///   a session id (fastmcpp against server-everything), and "Unexpected HTTP status 404" (itcv cpp-mcp-sdk).
 ///
 /// Decides `session_expired` or has no opinion. Same scope as `session_message_rules`: never for
 /// a cancellation, nor for HTTP 401, 403, 429 or 2xx. noexcept, no allocation.
@@ -336,7 +414,11 @@ public:
         if (invalid_request_or_none &&
             (detail::icontains(m, "session not initialized") || detail::icontains(m, "session was terminated")))
             return true;
-        return detail::status_after(m, "streamablehttp error: ") == 404 ||
+        if ((!f.jsonrpc_code || *f.jsonrpc_code == -32700) && detail::icontains(m, "failed to parse json-rpc response") &&
+            detail::icontains(m, "type_error.305"))
+            return true;
+        const std::optional<int> fastmcpp_status = detail::status_after(m, "streamablehttp error: ");
+        return fastmcpp_status == 404 || (fastmcpp_status == 400 && f.had_session_id) ||
                detail::status_after(m, "unexpected http status ") == 404;
     }
 };

@@ -46,6 +46,10 @@ struct foreign_error {
     std::optional<std::int64_t> code;
     /// Extra text the SDK attaches (cxxmcp's `Error::detail`, a JSON-RPC error's `data`).
     std::string detail;
+    /// Whether the failed request carried a session id. Only your wrapper knows it (ask the SDK's
+    /// client before the call); presets whose SDK hides the server's answer read it: fastmcpp's
+    /// bare "StreamableHttp error: 400" counts as a lost session only when it is set.
+    bool had_session_id = false;
 };
 
 /// The translator used when none is given: the standard library's error types, read literally.
