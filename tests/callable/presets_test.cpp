@@ -166,18 +166,14 @@ TEST_CASE("near misses are not taken for a lost session", "[callable][presets]")
          failure_kind::permanent, delivery::rejected},
         {sdk::csharp, err("McpProtocolException", "Unknown tool: 'session_info'", -32602), failure_kind::permanent,
          delivery::unknown},
-        // hkr04/cpp-mcp: method not found, a plain invalid request, the phrase under another code, an error body
-        // that is not JSON (an HTML 502 from a proxy).
+        // hkr04/cpp-mcp: method not found, a plain invalid request, the phrase under another code, a server's
+        // own JSON-RPC parse error.
         {sdk::hkr04, err("mcp::mcp_exception", "Method not found: tools/frobnicate", -32601), failure_kind::permanent,
          delivery::unknown},
         {sdk::hkr04, err("mcp::mcp_exception", "Invalid Request", -32600), failure_kind::permanent, delivery::unknown},
         {sdk::hkr04, err("mcp::mcp_exception", "Tool 'close_session' failed: session not initialized yet", -32603),
          failure_kind::permanent, delivery::unknown},
-        {sdk::hkr04, err("mcp::mcp_exception", "Failed to parse JSON-RPC response: [json.exception.parse_error.101] "
-                                               "parse error at line 1, column 1: syntax error while parsing value - "
-                                               "invalid literal; last read: '<'",
-                         -32700),
-         failure_kind::permanent, delivery::unknown},
+        {sdk::hkr04, err("mcp::mcp_exception", "Parse error", -32700), failure_kind::permanent, delivery::unknown},
         // fastmcpp: a 400 on a request without a session id, a 5xx, a redirect loop, a lost JSON-RPC code, a tool timeout.
         {sdk::fastmcpp, err("fastmcpp::TransportError", "StreamableHttp error: 400"), failure_kind::permanent,
          delivery::rejected},
@@ -191,9 +187,9 @@ TEST_CASE("near misses are not taken for a lost session", "[callable][presets]")
          delivery::unknown},
         {sdk::fastmcpp, err("fastmcpp::TransportError", "tools/call timed out"), failure_kind::permanent,
          delivery::unknown},
-        // cxxmcp: a failed request, method not found.
-        {sdk::cxxmcp, err("mcp::core::Error", "http transport request failed", -32603, "Could not establish connection"),
-         failure_kind::permanent, delivery::unknown},
+        // cxxmcp: an unreadable 400 on a request without a session id, method not found.
+        {sdk::cxxmcp, err("mcp::core::Error", "http transport request returned an error status", -32603, "400"),
+         failure_kind::permanent, delivery::rejected},
         {sdk::cxxmcp, err("mcp::core::Error", "method not found", -32601), failure_kind::permanent, delivery::unknown},
         // itcv cpp-mcp-sdk: 400 status line, a 400 validation error, a 503, a broken stream.
         {sdk::itcv, err("std::runtime_error", "Unexpected HTTP status 400 (expected 200)."), failure_kind::permanent,
@@ -221,7 +217,7 @@ TEST_CASE("near misses are not taken for a lost session", "[callable][presets]")
 // The exact errors the real SDKs raised, run against real servers (server-everything 2026.8.31 and
 // the TypeScript SDK 1.32.2 server from tests/interop, hkr04's own example server), with the server
 // up, killed, and restarted on its port; docs/wrapping-clients.md has the runs. fastmcpp 1cd32e0
-// (StreamableHttpTransport), hkr04/cpp-mcp f1117d5 (sse_client).
+// (StreamableHttpTransport), hkr04/cpp-mcp f1117d5 (sse_client), cxxmcp 43507d3 (HttpTransport).
 namespace {
 
 struct observed_row {
@@ -232,6 +228,8 @@ struct observed_row {
     delivery delivered;
     std::error_code transport_error;
     int http_status;
+    bool signal_in_text = true;  // the lost-session signal is in the message alone (no detail needed)
+    bool core_knows = true;      // default_classifier alone classifies it so (else only sdk_session_rules)
 };
 
 cb::foreign_error with_session(cb::foreign_error e) {
@@ -252,7 +250,7 @@ TEST_CASE("the SDKs' real messages, as observed, classify for recovery", "[calla
         {"fastmcpp, server-everything restarted: stale session (body 'Bad Request: No valid session ID provided' "
          "thrown away by the SDK)",
          sdk::fastmcpp, with_session(err("fastmcpp::TransportError", "StreamableHttp error: 400")),
-         failure_kind::session_expired, delivery::rejected, transport_errc::session_lost, 400},
+         failure_kind::session_expired, delivery::rejected, {}, 400, true, false},
         {"fastmcpp, a 400 on a request without a session id (initialize, stateless server)", sdk::fastmcpp,
          err("fastmcpp::TransportError", "StreamableHttp error: 400"), failure_kind::permanent, delivery::rejected, {},
          400},
@@ -263,11 +261,18 @@ TEST_CASE("the SDKs' real messages, as observed, classify for recovery", "[calla
          err("fastmcpp::TransportError", "StreamableHttp error: 415"), failure_kind::permanent, delivery::rejected, {},
          415},
         {"hkr04, its own server restarted: 404 {\"error\":\"Session not found\"} mis-parsed by the SDK", sdk::hkr04,
-         err("mcp::mcp_exception", type_error_305, -32700), failure_kind::session_expired, delivery::rejected,
-         transport_errc::session_lost, 0},
+         err("mcp::mcp_exception", type_error_305, -32700), failure_kind::session_expired, delivery::rejected, {}, 0,
+         true, false},
+        {"hkr04, TypeScript SDK SSE server restarted: 404 text/plain 'Session not found' mis-parsed by the SDK",
+         sdk::hkr04,
+         err("mcp::mcp_exception",
+             "Failed to parse JSON-RPC response: [json.exception.parse_error.101] parse error at line 1, column 1: "
+             "syntax error while parsing value - invalid literal; last read: 'S'",
+             -32700),
+         failure_kind::session_expired, delivery::rejected, {}, 0, true, false},
         {"hkr04, its own server restarted, SSE stream re-attached to a new session", sdk::hkr04,
          err("mcp::mcp_exception", "Session not initialized", -32600), failure_kind::session_expired, delivery::rejected,
-         {}, 0},
+         {}, 0, true, false},
         {"hkr04, server down", sdk::hkr04, err("mcp::mcp_exception", "Could not establish connection", -32603),
          failure_kind::connection_lost, delivery::not_sent, std::make_error_code(std::errc::connection_refused), 0},
         {"hkr04, server-everything restarted: the POST to the dead endpoint is never answered (30 s)", sdk::hkr04,
@@ -279,6 +284,20 @@ TEST_CASE("the SDKs' real messages, as observed, classify for recovery", "[calla
         {"hkr04, the SSE stream never got its endpoint (initialize failed)", sdk::hkr04,
          err("mcp::mcp_exception", "Message endpoint not set, SSE connection may not be established", -32603),
          failure_kind::connection_lost, delivery::not_sent, std::make_error_code(std::errc::not_connected), 0},
+        {"cxxmcp, server-everything restarted: its 400 body has no id, which the SDK cannot read", sdk::cxxmcp,
+         with_session(err("mcp::core::Error", "http transport request returned an error status", -32603, "400")),
+         failure_kind::session_expired, delivery::rejected, {}, 400, false, false},
+        {"cxxmcp, its own re-initialize after a 404 failed as well", sdk::cxxmcp,
+         err("mcp::core::Error", "http transport session was terminated", -32600, "404"), failure_kind::session_expired,
+         delivery::rejected, {}, 404},
+        {"cxxmcp, server down", sdk::cxxmcp,
+         err("mcp::core::Error", "http transport request failed", -32603, "Could not establish connection"),
+         failure_kind::connection_lost, delivery::not_sent, std::make_error_code(std::errc::connection_refused), 0},
+        {"cxxmcp, the connection broke during the request", sdk::cxxmcp,
+         err("mcp::core::Error", "http transport request failed", -32603, "Failed to read connection"),
+         failure_kind::connection_lost, delivery::unknown, std::make_error_code(std::errc::connection_aborted), 0},
+        {"cxxmcp, its request timeout", sdk::cxxmcp, err("mcp::core::Error", "http transport request timed out", -32603),
+         failure_kind::connection_lost, delivery::unknown, std::make_error_code(std::errc::timed_out), 0},
     }));
     INFO(row.scenario << ": " << row.error.message);
 
@@ -290,9 +309,9 @@ TEST_CASE("the SDKs' real messages, as observed, classify for recovery", "[calla
     CHECK(f.had_session_id == (row.kind == failure_kind::session_expired));
     CHECK(is_session_loss(row.from, row.error) == (row.kind == failure_kind::session_expired));
     CHECK(cb::sdk_classifier{}.classify(f) == row.kind);
-    // What the presets decide does not depend on sdk_session_rules: the core's classifier agrees,
-    // except for hkr04's "Session not initialized", a phrase only the SDK rules know.
-    if (!(row.from == sdk::hkr04 && row.error.code == -32600)) CHECK(default_classifier{}.classify(f) == row.kind);
+    // The core's classifier alone agrees, except on the signals only the SDK rules know (there it
+    // says permanent: without sdk_classifier these SDKs do not recover).
+    CHECK(default_classifier{}.classify(f) == (row.core_knows ? row.kind : failure_kind::permanent));
 
     // The same message with nothing but the text (a wrapper that only rethrows what()):
     // sdk_session_rules still finds the lost session when the signal is in the text.
@@ -300,7 +319,8 @@ TEST_CASE("the SDKs' real messages, as observed, classify for recovery", "[calla
     raw.message = row.error.message;
     raw.jsonrpc_code = row.error.code;
     raw.had_session_id = row.error.had_session_id;
-    if (row.kind == failure_kind::session_expired) CHECK(cb::sdk_session_rules{}.match(raw) == failure_kind::session_expired);
+    if (row.kind == failure_kind::session_expired && row.signal_in_text)
+        CHECK(cb::sdk_session_rules{}.match(raw) == failure_kind::session_expired);
 }
 
 TEST_CASE("fastmcpp's exception overload takes whether the request carried a session id", "[callable][presets]") {
@@ -343,7 +363,8 @@ TEST_CASE("sdk_session_rules recognises the SDKs' raw messages and codes, within
             {"Failed to parse JSON-RPC response: [json.exception.type_error.305] cannot use operator[] with a string "
              "argument with string",
              std::nullopt, 0, true},
-            {"Failed to parse JSON-RPC response: [json.exception.parse_error.101] parse error", -32700, 0, false},
+            {"Failed to parse JSON-RPC response: [json.exception.parse_error.101] parse error", -32700, 0, true},
+            {"Parse error", -32700, 0, false},
             {"Failed to parse JSON-RPC response: [json.exception.type_error.305]", -32603, 0, false},
             {"Unexpected HTTP status 404 (expected 200).", std::nullopt, 0, true},
             {"unexpected http status 404 (expected 202 or 200).", std::nullopt, 0, true},

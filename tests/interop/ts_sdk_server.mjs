@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // A small stateful Streamable-HTTP MCP server built on the official TypeScript SDK
-// (@modelcontextprotocol/sdk: McpServer + StreamableHTTPServerTransport), for the interop tests
+// (@modelcontextprotocol/sdk: McpServer + StreamableHTTPServerTransport; with --sse the deprecated
+// HTTP+SSE transport, SSEServerTransport, instead), for the interop tests
 // of mcp-recovery. One SDK transport + one McpServer per session, kept in a map
 // session id -> transport, the way the SDK's own stateful examples route requests.
 //
 // Usage: node ts_sdk_server.mjs [--port N] [--json] [--resumable] [--retry-ms N]
-//                                [--executions-file PATH]
+//                                [--executions-file PATH] [--sse]
 //   --port N       TCP port on 127.0.0.1 (default 0 = ephemeral)
 //   --json         enableJsonResponse: answer POSTed requests with one application/json body
 //                  instead of the default text/event-stream (SSE) response stream
@@ -20,6 +21,8 @@
 //                  synchronous write(2) before the answer is sent, so it survives a SIGKILL of
 //                  the process: a test can kill and restart the server (same file) and then
 //                  count what really ran, and how many sessions were opened.
+//   --sse          serve the deprecated HTTP+SSE transport (protocol 2024-11-05, the SDK's
+//                  SSEServerTransport) instead of Streamable HTTP; see "Legacy SSE mode" below.
 //
 // stdout: exactly one line, `LISTENING <port>`, once the socket is bound. Everything else
 // (logs) goes to stderr. SIGTERM / SIGINT: close every session and the listener, exit 0.
@@ -38,18 +41,32 @@
 // match: {"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null}.
 // A non-initialize request without a session id gets the SDK transport's 400
 // "Bad Request: Mcp-Session-Id header is required".
+//
+// Legacy SSE mode (--sse), for clients that only speak HTTP+SSE (hkr04/cpp-mcp's sse_client):
+//   GET /sse                      opens a session: one SSEServerTransport + one McpServer; the
+//                                 stream's first event is `endpoint` = /messages?sessionId=<id>;
+//                                 `SESSION <id>` is recorded when the stream opens (in this
+//                                 transport the session exists before initialize). The session
+//                                 ends when the stream closes.
+//   POST /messages?sessionId=ID   a client message; the answer is 202 "Accepted" and the JSON-RPC
+//                                 response travels on the session's stream.
+// Unknown or missing session id: the SDK's own SSE example (examples/server/simpleSseServer.js)
+// is copied exactly: no sessionId -> 400 text/plain "Missing sessionId parameter"; an unknown
+// one -> 404 text/plain "Session not found" (not JSON: a client that parses error bodies as
+// JSON-RPC sees a parse error). Same tools, counters and --executions-file as above.
 
 import fs from 'node:fs';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod/v4';
 
 function parseArgs(argv) {
-    const opts = { port: 0, json: false, resumable: false, retryMs: undefined, executionsFile: undefined };
+    const opts = { port: 0, json: false, resumable: false, retryMs: undefined, executionsFile: undefined, sse: false };
     for (let i = 0; i < argv.length; ++i) {
         const a = argv[i];
         const value = () => {
@@ -60,6 +77,7 @@ function parseArgs(argv) {
         else if (a.startsWith('--port=')) opts.port = Number(a.slice(7));
         else if (a === '--json') opts.json = true;
         else if (a === '--resumable') opts.resumable = true;
+        else if (a === '--sse') opts.sse = true;
         else if (a === '--retry-ms') opts.retryMs = Number(value());
         else if (a === '--executions-file') opts.executionsFile = value();
         else if (a.startsWith('--executions-file=')) opts.executionsFile = a.slice(18);
@@ -74,7 +92,7 @@ function parseArgs(argv) {
 
 function usage(error) {
     if (error) process.stderr.write(`ts_sdk_server: ${error}\n`);
-    process.stderr.write('usage: node ts_sdk_server.mjs [--port N] [--json] [--resumable] [--retry-ms N] [--executions-file PATH]\n');
+    process.stderr.write('usage: node ts_sdk_server.mjs [--port N] [--json] [--resumable] [--retry-ms N] [--executions-file PATH] [--sse]\n');
     process.exit(error ? 2 : 0);
 }
 
@@ -213,9 +231,60 @@ async function handleMcp(req, res) {
     return sendJsonError(res, 405, -32000, 'Method not allowed.', { Allow: 'GET, POST, DELETE' });
 }
 
+// --sse: session id -> { transport, server } of the legacy HTTP+SSE transport.
+const sseSessions = new Map();
+
+async function openSseSession(res) {
+    const transport = new SSEServerTransport('/messages', res);
+    const sid = transport.sessionId;
+    const server = createMcpServer();
+    sseSessions.set(sid, { transport, server });
+    transport.onclose = () => {
+        if (sseSessions.get(sid)?.transport === transport) {
+            sseSessions.delete(sid);
+            log(`SSE session closed ${sid}`);
+        }
+    };
+    record(`SESSION ${sid}`);
+    log(`SSE session opened ${sid}`);
+    await server.connect(transport);  // starts the stream: sends the `endpoint` event
+}
+
+// As the SDK's simpleSseServer.js example: 400 / 404 with a plain-text body.
+async function handleSse(req, res, path) {
+    if (req.method === 'GET' && path === '/sse') return openSseSession(res);
+    if (req.method === 'POST' && path === '/messages') {
+        const sid = new URL(req.url ?? '/', 'http://127.0.0.1').searchParams.get('sessionId');
+        if (!sid) {
+            res.writeHead(400, { 'content-type': 'text/plain' });
+            res.end('Missing sessionId parameter');
+            return;
+        }
+        const session = sseSessions.get(sid);
+        if (!session) {
+            res.writeHead(404, { 'content-type': 'text/plain' });
+            res.end('Session not found');
+            return;
+        }
+        return session.transport.handlePostMessage(req, res);
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('Not Found\n');
+}
+
 const httpServer = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     log(`${req.method} ${req.url} session=${req.headers['mcp-session-id'] ?? '-'}`);
+    if (opts.sse) {
+        handleSse(req, res, path).catch(err => {
+            log('error handling request:', err);
+            if (!res.headersSent) {
+                res.writeHead(500, { 'content-type': 'text/plain' });
+                res.end('Internal server error');
+            } else res.end();
+        });
+        return;
+    }
     if (path !== '/mcp') {
         res.writeHead(404, { 'content-type': 'text/plain' });
         res.end('Not Found\n');
@@ -236,7 +305,8 @@ httpServer.on('error', err => {
 httpServer.listen(opts.port, '127.0.0.1', () => {
     const { port } = httpServer.address();
     process.stdout.write(`LISTENING ${port}\n`);
-    log(`listening on http://127.0.0.1:${port}/mcp (${opts.json ? 'JSON' : 'SSE'} responses${opts.resumable ? ', resumable' : ''})`);
+    if (opts.sse) log(`listening on http://127.0.0.1:${port}/sse (legacy HTTP+SSE, POST /messages?sessionId=...)`);
+    else log(`listening on http://127.0.0.1:${port}/mcp (${opts.json ? 'JSON' : 'SSE'} responses${opts.resumable ? ', resumable' : ''})`);
 });
 
 let stopping = false;
@@ -244,8 +314,9 @@ async function shutdown(signal) {
     if (stopping) return;
     stopping = true;
     log(`${signal}: shutting down`);
-    const all = [...sessions.values()];
+    const all = [...sessions.values(), ...sseSessions.values()];
     sessions.clear();
+    sseSessions.clear();
     await Promise.allSettled(all.map(s => s.transport.close()));
     httpServer.close(() => process.exit(0));
     httpServer.closeAllConnections();

@@ -18,3 +18,9 @@ endfunction()
 
 include(${MCP_RECOVERY_SDK_DIR}/fastmcpp.cmake OPTIONAL)
 include(${MCP_RECOVERY_SDK_DIR}/cpp_mcp.cmake OPTIONAL)
+include(${MCP_RECOVERY_SDK_DIR}/cxxmcp.cmake OPTIONAL)
+
+# The wrapper code shown in docs/wrapping-clients.md is the compiled code, verbatim.
+add_test(NAME docs_wrappers_in_sync
+         COMMAND ${CMAKE_COMMAND} -DDOC=${PROJECT_SOURCE_DIR}/docs/wrapping-clients.md -DROOT=${PROJECT_SOURCE_DIR}
+                 -P ${MCP_RECOVERY_SDK_DIR}/docs_in_sync.cmake)

@@ -34,14 +34,15 @@
 /// | `python_sdk`        | mcp (Python) v1.x            | JSON-RPC code **+32600**, "Session terminated"                             |
 /// | `go_sdk`            | go-sdk                       | `ErrSessionMissing`, "session not found"                                   |
 /// | `csharp_sdk`        | ModelContextProtocol (C#)    | "... the session has expired ..." (`ClientTransportClosedException`); `HttpRequestException` 404 |
-/// | `hkr04_cpp_mcp`     | hkr04/cpp-mcp (legacy SSE)   | `mcp::mcp_exception` -32600 "Session not initialized"; -32700 "Failed to parse JSON-RPC response: [json.exception.type_error.305] ..." |
+/// | `hkr04_cpp_mcp`     | hkr04/cpp-mcp (legacy SSE)   | `mcp::mcp_exception` -32600 "Session not initialized"; -32700 "Failed to parse JSON-RPC response: ..." (a refused POST) |
 /// | `fastmcpp`          | 0xeb/fastmcpp                | `fastmcpp::TransportError`, "StreamableHttp error: 404"; "... 400" when the request carried a session id |
-/// | `cxxmcp`            | caomengxuan666/cxxmcp        | `mcp::core::Error` InvalidRequest (-32600), "http transport session was terminated", detail "404" |
+/// | `cxxmcp`            | caomengxuan666/cxxmcp        | `mcp::core::Error` -32600 "http transport session was terminated", detail "404"; -32603 "... returned an error status", detail "400", when the request carried a session id |
 /// | `itcv_cpp_mcp_sdk`  | itcv-GmbH/cpp-mcp-sdk        | `std::runtime_error` "Unexpected HTTP status 404 (expected 200)."; "HTTP 400: <body>" with a lost-session phrase |
 ///
 /// Classify with `sdk_classifier` (`sdk_session_rules` in front of the core's
-/// `default_classifier`). The preset's failures for TypeScript, Python, Go, C#, fastmcpp, cxxmcp
-/// and itcv are recognised by `default_classifier` alone; hkr04's "Session not initialized" needs
+/// `default_classifier`). The 404 signals and the ones with a lost-session phrase (TypeScript,
+/// Python, Go, C#, fastmcpp's and cxxmcp's 404, itcv) are recognised by `default_classifier`
+/// alone; hkr04's signals and the 400s that fastmcpp and cxxmcp cannot read need
 /// `sdk_session_rules`, which also recognises every signal in a failure that only carries the
 /// SDK's raw message and code.
 ///
@@ -250,15 +251,18 @@ struct csharp_sdk : detail::preset<csharp_sdk> {
 /// |--------|----------------------------------------------------------------|---------|
 /// | -32600 | `Session not initialized` (hkr04's server, once the SSE stream re-attached to a new session) | lost session, rejected |
 /// | -32700 | `Failed to parse JSON-RPC response: [json.exception.type_error.305] ...` (a non-2xx answer whose body is `{"error":"<text>"}`: hkr04's server for an unknown session, 404 "Session not found") | lost session, rejected |
+/// | -32700 | `Failed to parse JSON-RPC response: [json.exception.parse_error.101] ...` (a non-2xx answer whose body is not JSON: the TypeScript SDK's SSE servers for an unknown session, 404 text "Session not found") | lost session, rejected |
 /// | -32603 | `Could not establish connection` (server down)                 | `connection_refused`, not_sent |
 /// | -32603 | `Message endpoint not set, SSE connection may not be established` (the SSE stream never got its endpoint) | `not_connected`, not_sent |
 /// | -32603 | `Failed to read connection`, `Failed to write connection`, `Connection timed out` (httplib: the POST broke or its 30 s read timed out) | `connection_aborted` / `timed_out`, unknown |
 /// | -32603 | `Timeout waiting for SSE response` (the answer never came on the stream) | `timed_out`, unknown |
 ///
-/// Trade-off of the -32700 rule: any non-2xx answer whose body has a string `error` (not a
-/// JSON-RPC error object) costs one reconnect and one replay; a JSON-RPC error body arrives with
-/// its own code and is read as that. Other -32700 messages (a body that is not JSON) stay as they
-/// are (permanent). Without a code, the messages alone decide.
+/// The SDK raises "Failed to parse JSON-RPC response" only for a POST answered with a non-2xx
+/// status whose body is not a JSON-RPC error (a JSON-RPC error body arrives with its own code and
+/// is read as that); on the legacy SSE transport the server answers a POST before it runs the
+/// message, so such an answer is a refusal. Trade-off of the -32700 rule: any such answer (a
+/// proxy's HTML 502, a 400 "Invalid message") costs one reconnect and one replay. Without a code,
+/// the messages alone decide.
 struct hkr04_cpp_mcp : detail::preset<hkr04_cpp_mcp> {
     static constexpr std::string_view name = "hkr04/cpp-mcp";
 
@@ -266,8 +270,7 @@ struct hkr04_cpp_mcp : detail::preset<hkr04_cpp_mcp> {
 
     static bool is_session_loss(const foreign_error& e) noexcept {
         if (code_is(e, -32600) && detail::icontains(e.message, "session not initialized")) return true;
-        return code_is(e, -32700) && detail::icontains(e.message, "failed to parse json-rpc response") &&
-               detail::icontains(e.message, "type_error.305");
+        return code_is(e, -32700) && detail::icontains(e.message, "failed to parse json-rpc response");
     }
 
     /// The transport error an httplib failure (code -32603) stands for, and whether the request
@@ -291,8 +294,6 @@ struct hkr04_cpp_mcp : detail::preset<hkr04_cpp_mcp> {
         if (auto c = connection_failure(e)) {
             f.transport_error = std::make_error_code(c->first);
             f.delivered = c->second;
-        } else if (code_is(e, -32700) && is_session_loss(e)) {
-            f.transport_error = transport_errc::session_lost;  // no status in the message: say it outright
         }
     }
 };
@@ -333,7 +334,6 @@ struct fastmcpp : detail::preset<fastmcpp> {
     static void describe(const foreign_error& e, failure& f) noexcept {
         if (std::optional<int> s = status(e)) {
             detail::set_status(f, *s);
-            if (*s == 400 && e.had_session_id) f.transport_error = transport_errc::session_lost;
         } else if (is_no_response(e)) {
             f.transport_error = std::make_error_code(std::errc::connection_aborted);
         }
@@ -341,20 +341,44 @@ struct fastmcpp : detail::preset<fastmcpp> {
 };
 
 /// caomengxuan666/cxxmcp: `mcp::core::Error` (`code`, `message`, `detail`) in a
-/// `mcp::core::Result<T>` (a `tl::expected`). Session loss: code InvalidRequest (-32600) with
-/// "http transport session was terminated"; the detail holds the HTTP status ("404"), which
-/// becomes `http_status`. Recent versions re-initialize once inside `Client` before the error
-/// reaches you; it arrives when that failed, or from older versions.
+/// `mcp::core::Result<T>` (a `tl::expected`). Messages as the SDK (43507d3) returns them, and what
+/// each becomes:
+///
+/// | code   | message                                              | detail | failure |
+/// |--------|------------------------------------------------------|--------|---------|
+/// | -32600 | `http transport session was terminated` (its own re-initialize after a 404 failed too) | `404` | `http_status` 404, lost session, rejected |
+/// | -32603 | `http transport request returned an error status` with `had_session_id` (server-everything's 400 "No valid session ID provided", whose body has no `id`, which the SDK cannot read) | `400` | `http_status` 400, lost session, rejected |
+/// | -32603 | the same, without `had_session_id`                   | `400`  | `http_status` 400, rejected (permanent) |
+/// | -32603 | `http transport request failed` (server down)        | `Could not establish connection` | `connection_refused`, not_sent |
+/// | -32603 | `http transport request failed`                      | other httplib errors (`Failed to read connection`, ...) | `connection_aborted`, unknown |
+/// | -32603 | `http transport request timed out`                   |        | `timed_out`, unknown |
+///
+/// A 404 usually never reaches you: the SDK clears the session, re-initializes and resends the
+/// request itself, once per call (not single-flight: 8 callers on a lost session open 8
+/// sessions). Trade-off of the 400 rule, as for fastmcpp: a real validation 400 on a request that
+/// carried a session id costs at most one reconnect and one replay.
 struct cxxmcp : detail::preset<cxxmcp> {
     static constexpr std::string_view name = "caomengxuan666/cxxmcp";
 
+    static bool is_error_status(const foreign_error& e) noexcept {
+        return detail::icontains(e.message, "http transport request returned an error status");
+    }
     static bool is_session_loss(const foreign_error& e) noexcept {
-        return (!e.code || *e.code == -32600) && detail::icontains(e.message, "session was terminated");
+        if ((!e.code || *e.code == -32600) && detail::icontains(e.message, "session was terminated")) return true;
+        return e.had_session_id && is_error_status(e) && detail::status_of(e.detail) == 400;
     }
 
     static void describe(const foreign_error& e, failure& f) noexcept {
         f.jsonrpc_code = e.code;
-        if (std::optional<int> s = detail::status_of(e.detail)) detail::set_status(f, *s);
+        if (std::optional<int> s = detail::status_of(e.detail)) {
+            detail::set_status(f, *s);
+        } else if (detail::icontains(e.message, "http transport request failed")) {
+            const bool refused = detail::icontains(e.detail, "could not establish connection");
+            f.transport_error = std::make_error_code(refused ? std::errc::connection_refused : std::errc::connection_aborted);
+            if (refused) f.delivered = delivery::not_sent;
+        } else if (detail::icontains(e.message, "http transport request timed out")) {
+            f.transport_error = std::make_error_code(std::errc::timed_out);
+        }
     }
 };
 
@@ -390,10 +414,12 @@ struct itcv_cpp_mcp_sdk : detail::preset<itcv_cpp_mcp_sdk> {
 /// - JSON-RPC code +32600 (Python SDK);
 /// - "Session not initialized" with code -32600 or none (hkr04/cpp-mcp);
 /// - "session was terminated" with code -32600 or none (cxxmcp);
-/// - "Failed to parse JSON-RPC response: [json.exception.type_error.305]" with code -32700 or none
-///   (hkr04/cpp-mcp, a `{"error":"..."}` answer such as its server's "Session not found");
+/// - "Failed to parse JSON-RPC response" with code -32700 or none (hkr04/cpp-mcp: a refused POST
+///   whose body is not a JSON-RPC error, such as a server's 404 "Session not found");
 /// - "StreamableHttp error: 404" (fastmcpp), "StreamableHttp error: 400" on a request that carried
-///   a session id (fastmcpp against server-everything), and "Unexpected HTTP status 404" (itcv cpp-mcp-sdk).
+///   a session id (fastmcpp against server-everything), and "Unexpected HTTP status 404" (itcv cpp-mcp-sdk);
+/// - HTTP 400 with "http transport request returned an error status" on a request that carried a
+///   session id (cxxmcp against server-everything: a body it could not read).
 ///
 /// Decides `session_expired` or has no opinion. Same scope as `session_message_rules`: never for
 /// a cancellation, nor for HTTP 401, 403, 429 or 2xx. noexcept, no allocation.
@@ -414,8 +440,9 @@ public:
         if (invalid_request_or_none &&
             (detail::icontains(m, "session not initialized") || detail::icontains(m, "session was terminated")))
             return true;
-        if ((!f.jsonrpc_code || *f.jsonrpc_code == -32700) && detail::icontains(m, "failed to parse json-rpc response") &&
-            detail::icontains(m, "type_error.305"))
+        if ((!f.jsonrpc_code || *f.jsonrpc_code == -32700) && detail::icontains(m, "failed to parse json-rpc response"))
+            return true;
+        if (f.http_status == 400 && f.had_session_id && detail::icontains(m, "http transport request returned an error status"))
             return true;
         const std::optional<int> fastmcpp_status = detail::status_after(m, "streamablehttp error: ");
         return fastmcpp_status == 404 || (fastmcpp_status == 400 && f.had_session_id) ||
