@@ -130,8 +130,8 @@ inline auto make_transport(const options& o) {
 using transport_type = decltype(make_transport(std::declval<const options&>()));
 
 /// The recovering client over that transport: `sdk_classifier` (hkr04's "Session not
-/// initialized" and -32700 type_error.305 are its rules), one retry, one reconnect flight for all
-/// callers, counters.
+/// initialized" and -32700 "Failed to parse JSON-RPC response" are its rules), one retry, one
+/// reconnect flight for all callers, counters.
 template <class Observer = mcp_recovery::counting_observer>
 using client_type = mcp_recovery::recovering_client<transport_type, cb::sdk_classifier, mcp_recovery::retry_once,
                                                     mcp_recovery::no_backoff,
