@@ -16,9 +16,12 @@ function(mcpr_sdk_skipped name why)
   set_tests_properties(${name} PROPERTIES SKIP_REGULAR_EXPRESSION "SKIPPED" LABELS sdk)
 endfunction()
 
-include(${MCP_RECOVERY_SDK_DIR}/fastmcpp.cmake OPTIONAL)
-include(${MCP_RECOVERY_SDK_DIR}/cpp_mcp.cmake OPTIONAL)
-include(${MCP_RECOVERY_SDK_DIR}/cxxmcp.cmake OPTIONAL)
+option(MCP_RECOVERY_SDK_WRAPPER_TESTS "Build the SDK wrappers' tests (against fakes; against the SDKs when given)" ON)
+if(MCP_RECOVERY_SDK_WRAPPER_TESTS)
+  include(${MCP_RECOVERY_SDK_DIR}/fastmcpp.cmake)
+  include(${MCP_RECOVERY_SDK_DIR}/cpp_mcp.cmake)
+  include(${MCP_RECOVERY_SDK_DIR}/cxxmcp.cmake)
+endif()
 
 # The wrapper code shown in docs/wrapping-clients.md is the compiled code, verbatim.
 add_test(NAME docs_wrappers_in_sync

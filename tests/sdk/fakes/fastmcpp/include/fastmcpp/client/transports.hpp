@@ -47,6 +47,7 @@ public:
         return !session_id_.empty();
     }
     void reset_session() { reset(true); }
+    bool verify_ssl() const noexcept { return verify_ssl_; }
     void reset(bool /*full*/ = false) override {
         std::lock_guard<std::mutex> lock(session_mutex_);
         session_id_.clear();
