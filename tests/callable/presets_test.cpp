@@ -216,7 +216,8 @@ TEST_CASE("near misses are not taken for a lost session", "[callable][presets]")
 
 // The exact errors the real SDKs raised, run against real servers (server-everything 2026.8.31 and
 // the TypeScript SDK 1.32.2 server from tests/interop, hkr04's own example server), with the server
-// up, killed, and restarted on its port; docs/wrapping-clients.md has the runs. fastmcpp 1cd32e0
+// up, killed, and restarted on its port; docs/wrapping-clients.md has the runs. TypeScript SDK
+// client 1.32.2 (the same package, tests/interop/sdk_reference_client.mjs). fastmcpp 1cd32e0
 // (StreamableHttpTransport), hkr04/cpp-mcp f1117d5 (sse_client), cxxmcp 43507d3 (HttpTransport).
 namespace {
 
@@ -244,6 +245,12 @@ TEST_CASE("the SDKs' real messages, as observed, classify for recovery", "[calla
         "Failed to parse JSON-RPC response: [json.exception.type_error.305] cannot use operator[] with a string "
         "argument with string";
     const observed_row row = GENERATE_COPY(values<observed_row>({
+        // The TypeScript SDK's own client (tests/interop/sdk_reference_client.mjs --probe-session-loss),
+        // as a bridge would carry its StreamableHTTPError over: type, code, message.
+        {"TypeScript SDK client, TypeScript SDK server forgot the session", sdk::typescript,
+         err("StreamableHTTPError", ts_404_body, 404), failure_kind::session_expired, delivery::rejected, {}, 404, false},
+        {"TypeScript SDK client, server-everything forgot the session", sdk::typescript,
+         err("StreamableHTTPError", ts_400_body, 400), failure_kind::session_expired, delivery::rejected, {}, 400, false},
         {"fastmcpp, TypeScript SDK server restarted: stale session", sdk::fastmcpp,
          with_session(err("fastmcpp::TransportError", "StreamableHttp error: 404")), failure_kind::session_expired,
          delivery::rejected, {}, 404},
