@@ -352,6 +352,8 @@ private:
                     if (!h) {
                         flight_failure = std::move(h).error();
                         hook_failed = true;
+                    } else {
+                        detail::notify_session_restored(transport);
                     }
                 }
             } else {

@@ -66,6 +66,20 @@ template <class T>
 struct has_deadline_reconnect<T, std::void_t<decltype(std::declval<T&>().reconnect(std::declval<time_point>()))>>
     : std::is_convertible<decltype(std::declval<T&>().reconnect(std::declval<time_point>())), outcome<void>> {};
 
+/// Optional: `t.session_restored()`, called by a reconnector after the `on_reconnected` hook
+/// succeeded on a new session (a transport that keeps a listening stream opens it then).
+template <class T, class = void>
+struct has_session_restored : std::false_type {};
+template <class T>
+struct has_session_restored<T, std::void_t<decltype(std::declval<T&>().session_restored())>> : std::true_type {};
+
+/// Tells `t` that the application's state is restored on its new session, when it wants to know.
+template <class T>
+void notify_session_restored(T& t) {
+    if constexpr (has_session_restored<T>::value) t.session_restored();
+    else (void)t;
+}
+
 template <class T, class = void>
 struct has_reopen : std::false_type {};
 template <class T>

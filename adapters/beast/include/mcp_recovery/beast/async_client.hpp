@@ -317,6 +317,8 @@ private:
                     if (!h) {
                         flight_failure = std::move(h).error();
                         hook_failed = true;
+                    } else {
+                        ::mcp_recovery::detail::notify_session_restored(transport);
                     }
                 }
             } else {

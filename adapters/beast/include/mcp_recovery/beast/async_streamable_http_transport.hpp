@@ -11,6 +11,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -18,7 +20,10 @@
 #if defined(BOOST_ASIO_HAS_CO_AWAIT)
 
 #include <atomic>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +47,13 @@ namespace mcp_recovery::beast {
 /// connection of its own from the keep-alive pool). One `async_reconnect` at a time: a second
 /// one while the first runs fails at once with `operation_in_progress` (the recovering client's
 /// single flight never does that).
+///
+/// The server's side of the conversation is that of the synchronous transport (docs/conversation.md);
+/// handlers may also be awaitables (`async_server_request_handlers`, at construction). The
+/// listening stream is the coroutine `async_listen()`, which the application spawns and which
+/// runs until `stop_listening()` (or its cancellation): the transport must outlive it. A
+/// `notifications/cancelled` is sent by a detached coroutine that owns all it uses (it may
+/// outlive the transport, bounded by `cancel_timeout`).
 template <class JsonPolicy = builtin_json>
 class basic_async_streamable_http_transport : public detail::transport_base<JsonPolicy> {
     using base = detail::transport_base<JsonPolicy>;
@@ -57,23 +69,76 @@ public:
     /// (`async_reconnect`) only when the server says the old one is gone.
     static constexpr bool session_outlives_connection = true;
 
-    /// Validates the options; throws `std::invalid_argument` for a bad URL or header.
-    basic_async_streamable_http_transport(boost::asio::any_io_executor ex, transport_options options)
-        : base(std::move(options)), ex_(std::move(ex)) {}
+    /// An awaitable answer to a server request (see `server_request_handler`).
+    using async_server_request_handler = std::function<awaitable<server_reply>(server_request)>;
+    using async_server_request_handlers = std::map<std::string, async_server_request_handler, std::less<>>;
 
-    ~basic_async_streamable_http_transport() { pool_.drop(); }
+    /// Validates the options; throws `std::invalid_argument` for a bad URL or header. Awaitable
+    /// handlers (`async_handlers`) come before `options.server_requests` for the same method, and
+    /// declare capabilities as these do.
+    basic_async_streamable_http_transport(boost::asio::any_io_executor ex, transport_options options,
+                                          async_server_request_handlers async_handlers = {})
+        : base(declare(std::move(options), async_handlers)), ex_(std::move(ex)),
+          async_handlers_(std::move(async_handlers)), listen_(std::make_shared<listen_control>()) {}
+
+    ~basic_async_streamable_http_transport() {
+        stop_listening();
+        pool_.drop();
+    }
 
     const boost::asio::any_io_executor& get_executor() const noexcept { return ex_; }
 
-    /// Opens the first session: `initialize`, then `notifications/initialized`.
-    awaitable<outcome<void>> async_connect() { return async_reconnect(); }
+    /// Opens the first session: `initialize`, then `notifications/initialized`; then marks it
+    /// restored (`session_restored()`), for `async_listen()`.
+    awaitable<outcome<void>> async_connect() {
+        outcome<void> r = co_await async_reconnect();
+        if (r) session_restored();
+        co_return r;
+    }
 
     /// One request, one attempt. Never throws for I/O problems.
     awaitable<outcome<response>> async_send(const request& r, time_point deadline = time_point::max()) {
         const session s = this->snapshot();
         if (!s.open) co_return base::not_connected();
-        co_return co_await exchange(r.method, r.params, this->next_request_id(), s, deadline);
+        const std::int64_t id = this->next_request_id();
+        const typename base::call_context call = this->context_of(r, id);
+        outcome<response> out = co_await exchange(r.method, call.params, id, s, deadline, nullptr, &call);
+        if (this->abandoned(out)) send_cancel_notice(s, id, out.error());
+        co_return out;
     }
+
+    /// The application's state is restored on the current session (the async recovering client
+    /// calls this after its `on_reconnected` hook; `async_connect()` calls it): `async_listen()`
+    /// opens the listening stream on this session now. A reconnect made by hand is followed by this.
+    void session_restored() { listen_->restored.store(this->generation()); }
+
+    /// Keeps the listening stream (with `transport_options::listen`; else returns at once): waits
+    /// for a restored session, opens its GET stream, answers server requests on it and passes
+    /// notifications on; resumes a dropped stream with `Last-Event-ID` and re-opens it on each new
+    /// session (the rules of the synchronous transport's listening thread). Runs until
+    /// `stop_listening()` or its cancellation; spawn it once, e.g.
+    /// `co_spawn(ex, transport.async_listen(), detached)`, and stop it before the transport goes.
+    awaitable<void> async_listen();
+
+    /// Ends `async_listen()` (the read in progress is closed at once) and any later one. Thread-safe.
+    void stop_listening() noexcept {
+        std::shared_ptr<listen_control> ctl = listen_;
+        std::lock_guard<std::mutex> lock(ctl->mutex);
+        ctl->stopped = true;
+        if (ctl->conn) {
+            connection* c = ctl->conn;
+            try {
+                boost::asio::post(c->get_executor(), [ctl, c] {
+                    std::lock_guard<std::mutex> l(ctl->mutex);
+                    if (ctl->conn == c) c->close();
+                });
+            } catch (...) {
+            }
+        }
+    }
+
+    /// Whether the listening stream is open now.
+    bool listening() const noexcept { return listen_->open.load(); }
 
     /// Sends a notification (no response expected; the server answers 202).
     awaitable<outcome<void>> async_notify(std::string method, std::string params = {},
@@ -158,24 +223,115 @@ private:
     using connection = detail::async_connection;
     using machine = typename base::template exchange_machine<connection>;
 
+    static transport_options declare(transport_options o, const async_server_request_handlers& async_handlers) {
+        for (const auto& entry : async_handlers) {
+            if (!entry.second || o.server_requests.count(entry.first)) continue;
+            // Only declares the capability: the awaitable handler answers (see `answer_requests`).
+            o.server_requests[entry.first] = [](const server_request&) { return server_reply::ok(); };
+        }
+        return o;
+    }
+
+    struct listen_control {
+        std::mutex mutex;
+        connection* conn = nullptr;  ///< the listening stream's connection while an I/O step runs
+        bool stopped = false;
+        std::atomic<std::uint64_t> restored{0};
+        std::atomic<bool> open{false};
+    };
+
+    bool listen_stopped() const {
+        std::lock_guard<std::mutex> lock(listen_->mutex);
+        return listen_->stopped;
+    }
+
     awaitable<outcome<response>> exchange(std::string_view method, std::string_view params, std::int64_t id,
                                           const session& s, time_point deadline,
-                                          std::string* session_header_out = nullptr) {
+                                          std::string* session_header_out = nullptr,
+                                          const typename base::call_context* call = nullptr) {
         auto req = this->make_post(s, method, params, id);
         std::optional<response> answer;
         sse_parser events = this->new_event_parser();
-        exchange_result x = co_await round_trip(req, deadline, this->options_.max_body_size, id, &answer, &events);
+        exchange_result x =
+            co_await round_trip(req, deadline, this->options_.max_body_size, id, &answer, &events, call, &s);
         if (session_header_out && x.session_header) *session_header_out = *x.session_header;
         if (x.stream_broken) {
-            std::optional<response> resumed = co_await resume(s, id, deadline, events);
+            std::optional<response> resumed = co_await resume(s, id, deadline, events, call);
             if (resumed) co_return this->deliver(std::move(*resumed), x.status, s);
+        }
+        if (!x.server_requests.empty() && !x.error) {
+            const std::vector<server_request> late = std::move(x.server_requests);
+            co_await answer_requests(late, s, deadline);
         }
         co_return this->conclude_post(x, answer, id, s, session_header_out != nullptr);
     }
 
+    /// Answers server requests, each by a POST of its own, bounded by `deadline`.
+    awaitable<void> answer_requests(const std::vector<server_request>& requests, const session& s,
+                                    time_point deadline) {
+        for (const server_request& r : requests) {
+            if (base::past(deadline)) co_return;
+            std::string body;
+            auto it = async_handlers_.find(r.method);
+            if (it != async_handlers_.end() && it->second) {
+                server_reply reply;
+                try {
+                    reply = co_await it->second(r);
+                } catch (const std::exception& e) {
+                    reply = server_reply::error(-32603, std::string("the client's handler failed: ") + e.what());
+                } catch (...) {
+                    reply = server_reply::error(-32603, "the client's handler failed");
+                }
+                body = detail::reply_body(r.id, reply);
+            } else {
+                body = this->answer_body(r);
+            }
+            auto req = this->make_message_post(s, std::move(body));
+            exchange_result x = co_await round_trip(req, deadline, this->options_.max_error_body_size);
+            if (!x.error && x.status >= 200 && x.status < 300) this->conv_.answered.fetch_add(1);
+        }
+    }
+
+    // A detached coroutine that owns everything it uses: it may outlive the transport.
+    struct notice_job {
+        bhttp::request<bhttp::string_body> req;
+        endpoint_url url;
+        time_point deadline;
+        duration connect_timeout;
+#if defined(MCP_RECOVERY_BEAST_TLS)
+        std::shared_ptr<boost::asio::ssl::context> tls;
+#else
+        std::shared_ptr<std::nullptr_t> tls;
+#endif
+    };
+
+    void send_cancel_notice(const session& s, std::int64_t id, const failure& f) {
+        auto job = std::make_shared<notice_job>(
+            notice_job{this->cancel_notice(s, id, f), this->url_, clock_type::now() + this->options_.cancel_timeout,
+                       this->options_.connect_timeout, this->tls_owner()});
+        this->conv_.cancellations.fetch_add(1);
+        try {
+            boost::asio::co_spawn(ex_, send_notice(std::move(job), boost::asio::make_strand(ex_)), boost::asio::detached);
+        } catch (...) {
+        }
+    }
+
+    static awaitable<void> send_notice(std::shared_ptr<notice_job> job, boost::asio::any_io_executor strand) {
+        connection c(strand);
+        std::error_code ec = co_await c.open(job->url, job->tls.get(), job->connect_timeout, job->deadline);
+        if (ec) co_return;
+        bool written = false;
+        ec = co_await c.write(job->req, job->deadline - clock_type::now(), job->deadline, written);
+        if (ec) co_return;
+        bhttp::response_parser<bhttp::empty_body> parser;
+        parser.skip(true);
+        (void)co_await c.read_header(parser, job->deadline - clock_type::now(), job->deadline);
+        c.close();
+    }
+
     // Stream resumption, as in the synchronous transport; the wait is a timer.
     awaitable<std::optional<response>> resume(const session& s, std::int64_t id, time_point deadline,
-                                              sse_parser& events) {
+                                              sse_parser& events, const typename base::call_context* call) {
         for (std::size_t attempt = 0; attempt < this->options_.max_resume_attempts; ++attempt) {
             const std::optional<duration> wait = this->resume_wait(s, events, deadline);
             if (!wait) co_return std::nullopt;
@@ -190,8 +346,8 @@ private:
             if (ec) co_return std::nullopt;  // cancelled
             auto req = this->make_resume_get(s, events.last_event_id());
             std::optional<response> answer;
-            exchange_result x =
-                co_await round_trip(req, deadline, this->options_.max_error_body_size, id, &answer, &events);
+            exchange_result x = co_await round_trip(req, deadline, this->options_.max_error_body_size, id, &answer,
+                                                    &events, call, &s);
             if (answer) co_return answer;
             if (!x.stream_broken) co_return std::nullopt;
         }
@@ -211,15 +367,45 @@ private:
     // there (`perform`, spawned on it): with an io_context run by many threads, Beast's timeout
     // handler and the completion of the read it cuts short never run at once, so a timeout always
     // reads as a timeout.
+    // Server requests are answered at `step::answer`, off the connection's strand (`s`: their
+    // session). `listening`: the listening stream, whose connection `stop_listening()` closes.
     template <class Request>
     awaitable<exchange_result> round_trip(Request& req, time_point deadline, std::size_t body_limit,
                                           std::int64_t id = 0, std::optional<response>* answer = nullptr,
-                                          sse_parser* events = nullptr) {
+                                          sse_parser* events = nullptr,
+                                          const typename base::call_context* call = nullptr,
+                                          const session* s = nullptr, bool listening = false) {
         using step = typename machine::step;
-        machine m(*this, pool_, deadline, body_limit, id, answer, events);
+        machine m(*this, pool_, deadline, body_limit, id, answer, events, call, listening);
         while (m.next() != step::done) {
             if (m.next() == step::acquire && !m.take_pooled()) m.fresh(boost::asio::make_strand(ex_));
-            co_await boost::asio::co_spawn(m.connection().get_executor(), perform(m, req), boost::asio::use_awaitable);
+            if (m.next() == step::answer) {
+                const std::vector<server_request> requests = m.take_server_requests();
+                if (s) {
+                    const time_point until =
+                        listening ? clock_type::now() + this->options_.connect_timeout + this->options_.write_timeout +
+                                        this->options_.read_timeout
+                                  : deadline;
+                    co_await answer_requests(requests, *s, until);
+                }
+                m.answered();
+                continue;
+            }
+            if (listening) {
+                std::lock_guard<std::mutex> lock(listen_->mutex);
+                if (listen_->stopped) {
+                    exchange_result gone;
+                    gone.error = std::make_error_code(std::errc::operation_canceled);
+                    co_return gone;
+                }
+                listen_->conn = &m.connection();
+            }
+            co_await boost::asio::co_spawn(m.connection().get_executor(), perform(m, req, listening),
+                                           boost::asio::use_awaitable);
+            if (listening) {
+                std::lock_guard<std::mutex> lock(listen_->mutex);
+                listen_->conn = nullptr;
+            }
         }
         co_return m.finish();
     }
@@ -227,11 +413,12 @@ private:
     // The steps of `m` on its current connection, on that connection's strand, until it needs
     // another connection or is done.
     template <class Request>
-    awaitable<void> perform(machine& m, Request& req) {
+    awaitable<void> perform(machine& m, Request& req, bool listening = false) {
         using step = typename machine::step;
         for (;;) {
             switch (m.next()) {
             case step::acquire:
+            case step::answer:
             case step::done: co_return;
             case step::open: {
                 const std::error_code ec =
@@ -248,6 +435,11 @@ private:
             case step::read_header: {
                 const std::error_code ec = co_await m.connection().read_header(m.parser(), m.timeout(), m.until());
                 m.header_read(ec);
+                if (listening && m.is_event_stream()) {
+                    this->conv_.opened.fetch_add(1);
+                    if (req.find("Last-Event-ID") != req.end()) this->conv_.resumed.fetch_add(1);
+                    listen_->open.store(true);
+                }
                 break;
             }
             case step::read_body: {
@@ -270,8 +462,88 @@ private:
 
     boost::asio::any_io_executor ex_;
     std::atomic<bool> reconnecting_{false};
+    async_server_request_handlers async_handlers_;
+    std::shared_ptr<listen_control> listen_;
     detail::connection_pool<connection> pool_;
 };
+
+template <class JsonPolicy>
+boost::asio::awaitable<void> basic_async_streamable_http_transport<JsonPolicy>::async_listen() {
+    if (!this->options_.listen) co_return;
+    std::uint64_t given_up = 0;
+    std::uint64_t current = 0;
+    std::string last_id;
+    std::size_t failures = 0;
+    duration delay = this->options_.listen_retry_delay;
+    // Waits in slices, so that `stop_listening()` and a restored session are seen soon.
+    auto pause = [this](duration d) -> awaitable<bool> {
+        const time_point end = clock_type::now() + d;
+        for (;;) {
+            if (listen_stopped()) co_return false;
+            const time_point now = clock_type::now();
+            if (now >= end) co_return true;
+            boost::asio::steady_timer timer(ex_, std::min<duration>(end - now, std::chrono::milliseconds(20)));
+            boost::system::error_code ec;
+            co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+            if (ec) co_return false;  // cancelled
+        }
+    };
+    for (;;) {
+        const std::uint64_t restored = listen_->restored.load();
+        if (listen_stopped()) break;
+        if (restored == 0 || restored != this->generation() || restored == given_up) {
+            const bool go_on = co_await pause(std::chrono::milliseconds(20));
+            if (!go_on) break;
+            continue;
+        }
+        const session s = this->snapshot();
+        if (!s.open || s.id.empty() || !revision_has_sessions(s.protocol_version)) {
+            given_up = s.generation;
+            continue;
+        }
+        if (s.generation != current) {
+            current = s.generation;
+            last_id.clear();
+            failures = 0;
+            delay = this->options_.listen_retry_delay;
+        }
+        auto req = this->make_listen_get(s, last_id);
+        std::optional<response> none;
+        sse_parser events = this->new_event_parser();
+        const time_point began = clock_type::now();
+        const std::string resumed_from = last_id;
+        exchange_result x = co_await round_trip(req, time_point::max(), this->options_.max_error_body_size, -1, &none,
+                                                &events, nullptr, &s, true);
+        listen_->open.store(false);
+        if (!events.last_event_id().empty()) last_id = events.last_event_id();
+        if (listen_stopped()) break;
+        if (x.is_event_stream && (last_id != resumed_from || clock_type::now() - began >= delay)) {
+            failures = 0;
+            delay = this->options_.listen_retry_delay;
+        }
+        if (!x.error && x.status == 405) {
+            this->conv_.not_offered.fetch_add(1);
+            given_up = s.generation;
+            continue;
+        }
+        if (!x.error && (x.status == 404 || x.status == 400 || x.status == 401 || x.status == 403)) {
+            given_up = s.generation;
+            continue;
+        }
+        if (x.error == std::errc::operation_canceled) break;  // cancelled by the application
+        if (++failures >= this->options_.max_listen_attempts) {
+            given_up = s.generation;
+            continue;
+        }
+        duration wait = delay;
+        if (events.retry()) wait = std::chrono::duration_cast<duration>(*events.retry());
+        wait = std::min(wait, this->options_.max_resume_delay);
+        delay = std::min(delay * 2, this->options_.max_resume_delay);
+        const bool go_on = co_await pause(wait);
+        if (!go_on) break;
+    }
+    listen_->open.store(false);
+}
 
 using async_streamable_http_transport = basic_async_streamable_http_transport<>;
 

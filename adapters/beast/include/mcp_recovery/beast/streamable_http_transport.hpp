@@ -10,6 +10,7 @@
 #include "mcp_recovery/beast/detail/transport_base.hpp"
 
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -37,6 +38,14 @@ namespace mcp_recovery::beast {
 /// A 2xx answer that is the server's lost-session error in band (`transport_options::in_band_session_loss`)
 /// is the failure `transport_errc::session_lost`, `rejected`.
 ///
+/// The server's side of the conversation (docs/conversation.md): server requests on a call's
+/// stream are answered (`transport_options::server_requests`) while the stream stays open;
+/// progress goes to the call's `request::on_progress`; a call abandoned after its request was
+/// written is announced with `notifications/cancelled` in the background. With
+/// `transport_options::listen`, a thread of the transport keeps the GET listening stream open (see
+/// `session_restored()`); the destructor stops it and returns once it has ended (at once for a
+/// read; a connect or an answer in progress is bounded by its timeout).
+///
 /// `basic_async_streamable_http_transport` (async_streamable_http_transport.hpp) is the same
 /// transport for coroutines.
 template <class JsonPolicy = builtin_json>
@@ -56,10 +65,21 @@ public:
     /// Validates the options; throws `std::invalid_argument` for a bad URL or header.
     explicit basic_streamable_http_transport(transport_options options) : base(std::move(options)) {}
 
-    ~basic_streamable_http_transport() { pool_.drop(); }
+    /// Stops the listening thread and the cancellation notices (see the class comment), then
+    /// closes the pooled connections.
+    ~basic_streamable_http_transport() {
+        stop_listening();
+        notices_.stop();
+        pool_.drop();
+    }
 
-    /// Opens the first session: `initialize`, then `notifications/initialized`.
-    outcome<void> connect() { return reconnect(); }
+    /// Opens the first session: `initialize`, then `notifications/initialized`; then, with
+    /// `transport_options::listen`, the listening stream (`session_restored()`).
+    outcome<void> connect() {
+        outcome<void> r = reconnect();
+        if (r) session_restored();
+        return r;
+    }
 
     /// One request, one attempt. Never throws for I/O problems.
     outcome<response> send(const request& r) { return send(r, time_point::max()); }
@@ -67,7 +87,55 @@ public:
     outcome<response> send(const request& r, time_point deadline) {
         const session s = this->snapshot();
         if (!s.open) return base::not_connected();
-        return exchange(r.method, r.params, this->next_request_id(), s, deadline);
+        const std::int64_t id = this->next_request_id();
+        const typename base::call_context call = this->context_of(r, id);
+        outcome<response> out = exchange(r.method, call.params, id, s, deadline, nullptr, &call);
+        if (this->abandoned(out)) {
+            this->conv_.cancellations.fetch_add(1);
+            notices_.post(this->cancel_notice(s, id, out.error()), this->url_, this->tls_owner(), this->options_);
+        }
+        return out;
+    }
+
+    /// The application's state is restored on the current session (a recovering client calls
+    /// this after its `on_reconnected` hook; `connect()` calls it): with
+    /// `transport_options::listen`, the listening stream is opened on this session now (the
+    /// thread is started on first use). A `reconnect()` made by hand is followed by this call.
+    void session_restored() {
+        if (!this->options_.listen) return;
+        std::lock_guard<std::mutex> lock(listen_mutex_);
+        if (listen_stopped_) return;
+        restored_generation_ = this->generation();
+        if (!listener_.joinable()) listener_ = std::thread([this] { listen_loop(); });
+        listen_cv_.notify_all();
+    }
+
+    /// Stops the listening stream and joins its thread; for good (idempotent). Returns at once for
+    /// a stream being read; a connect or an answer in progress ends within its own timeout.
+    void stop_listening() noexcept {
+        {
+            std::lock_guard<std::mutex> lock(listen_mutex_);
+            listen_stopped_ = true;
+            listen_cv_.notify_all();
+        }
+        if (!listener_.joinable()) return;
+        // The step in progress is interrupted; one that starts just after is interrupted next time.
+        for (;;) {
+            std::unique_lock<std::mutex> lock(listen_mutex_);
+            if (listen_ended_) break;
+            if (listen_conn_) listen_conn_->interrupt();
+            listen_cv_.wait_for(lock, std::chrono::milliseconds(5));
+        }
+        try {
+            listener_.join();
+        } catch (...) {
+        }
+    }
+
+    /// Whether the listening stream is open now.
+    bool listening() const {
+        std::lock_guard<std::mutex> lock(listen_mutex_);
+        return listen_open_;
     }
 
     /// Sends a notification (no response expected; the server answers 202).
@@ -144,17 +212,37 @@ private:
     using connection = detail::connection;
 
     outcome<response> exchange(std::string_view method, std::string_view params, std::int64_t id, const session& s,
-                               time_point deadline, std::string* session_header_out = nullptr) {
+                               time_point deadline, std::string* session_header_out = nullptr,
+                               const typename base::call_context* call = nullptr) {
         auto req = this->make_post(s, method, params, id);
         std::optional<response> answer;
         sse_parser events = this->new_event_parser();
-        exchange_result x = round_trip(req, deadline, this->options_.max_body_size, id, &answer, &events);
+        exchange_result x = round_trip(req, deadline, this->options_.max_body_size, id, &answer, &events, call, &s);
         if (session_header_out && x.session_header) *session_header_out = *x.session_header;
         if (x.stream_broken) {
-            if (std::optional<response> resumed = resume(s, id, deadline, events))
+            if (std::optional<response> resumed = resume(s, id, deadline, events, call))
                 return this->deliver(std::move(*resumed), x.status, s);
         }
+        answer_late(x, s, deadline);
         return this->conclude_post(x, answer, id, s, session_header_out != nullptr);
+    }
+
+    /// Answers server requests: each answer is a POST of its own (on a pooled or new connection),
+    /// bounded by `deadline` and the write/read timeouts.
+    void answer_requests(const std::vector<server_request>& requests, const session& s, time_point deadline) {
+        for (const server_request& r : requests) {
+            if (base::past(deadline)) return;
+            auto req = this->make_message_post(s, this->answer_body(r));
+            exchange_result x = round_trip(req, deadline, this->options_.max_error_body_size);
+            if (!x.error && x.status >= 200 && x.status < 300) this->conv_.answered.fetch_add(1);
+        }
+    }
+
+    /// Server requests that came with or after the response are answered too (the server may still wait).
+    void answer_late(exchange_result& x, const session& s, time_point deadline) {
+        if (x.server_requests.empty() || x.error) return;
+        std::vector<server_request> late = std::move(x.server_requests);
+        answer_requests(late, s, deadline);
     }
 
     // Stream resumption (SEP-1699): the event stream answering request `id` ended or broke before
@@ -162,14 +250,16 @@ private:
     // `resume_delay`) and GETs the endpoint with `Last-Event-ID`; the server replays the events
     // after that id on the new stream, read like the first one (`events` keeps the latest id).
     // Returns the response, or nothing when resumption is not possible or did not bring it.
-    std::optional<response> resume(const session& s, std::int64_t id, time_point deadline, sse_parser& events) {
+    std::optional<response> resume(const session& s, std::int64_t id, time_point deadline, sse_parser& events,
+                                   const typename base::call_context* call) {
         for (std::size_t attempt = 0; attempt < this->options_.max_resume_attempts; ++attempt) {
             const std::optional<duration> wait = this->resume_wait(s, events, deadline);
             if (!wait) return std::nullopt;
             std::this_thread::sleep_for(*wait);
             auto req = this->make_resume_get(s, events.last_event_id());
             std::optional<response> answer;
-            exchange_result x = round_trip(req, deadline, this->options_.max_error_body_size, id, &answer, &events);
+            exchange_result x =
+                round_trip(req, deadline, this->options_.max_error_body_size, id, &answer, &events, call, &s);
             if (answer) return answer;
             if (!x.stream_broken) return std::nullopt;  // 405 or another status, no stream, timeout, ...
         }
@@ -188,31 +278,83 @@ private:
     // given), reads events until the response with `id` arrives (into `answer`). Every decision is
     // the exchange machine's (transport_base.hpp), shared with the awaitable transport: this only
     // performs its steps, blocking on the connection's private io_context.
+    // Server requests read on the stream are answered at `step::answer` (`s`: the session they
+    // came in; `deadline`, or for the listening stream the write and read timeouts, bound them).
+    // `listening`: the listening thread's GET, interruptible by `stop_listening()`.
     template <class Request>
     exchange_result round_trip(Request& req, time_point deadline, std::size_t body_limit, std::int64_t id = 0,
-                               std::optional<response>* answer = nullptr, sse_parser* events = nullptr) {
+                               std::optional<response>* answer = nullptr, sse_parser* events = nullptr,
+                               const typename base::call_context* call = nullptr, const session* s = nullptr,
+                               bool listening = false) {
         using machine = typename base::template exchange_machine<connection>;
         using step = typename machine::step;
-        machine m(*this, pool_, deadline, body_limit, id, answer, events);
+        machine m(*this, pool_, deadline, body_limit, id, answer, events, call, listening);
+        // The listening thread's I/O is registered while it runs, for `stop_listening()` to interrupt.
+        struct io_scope {
+            basic_streamable_http_transport* t;
+            io_scope(basic_streamable_http_transport* owner, connection* c) : t(owner) {
+                if (!t) return;
+                std::lock_guard<std::mutex> lock(t->listen_mutex_);
+                t->listen_conn_ = c;
+            }
+            ~io_scope() {
+                if (!t) return;
+                std::lock_guard<std::mutex> lock(t->listen_mutex_);
+                t->listen_conn_ = nullptr;
+            }
+        };
+        auto scope = [&]() { return io_scope(listening ? this : nullptr, m.has_connection() ? &m.connection() : nullptr); };
         for (;;) {
+            if (listening && listen_stop_requested()) {
+                exchange_result gone;  // the machine closes its connection; an interrupted one is never reused
+                gone.error = std::make_error_code(std::errc::operation_canceled);
+                return gone;
+            }
             switch (m.next()) {
             case step::acquire:
                 if (!m.take_pooled()) m.fresh();
                 break;
-            case step::open:
-                m.opened(m.connection().open(this->url_, this->tls_context(), m.timeout(), m.until()));
+            case step::open: {
+                std::error_code ec;
+                {
+                    auto io = scope();
+                    ec = m.connection().open(this->url_, this->tls_context(), m.timeout(), m.until());
+                }
+                m.opened(ec);
                 break;
+            }
             case step::write: {
                 bool written = false;
-                const std::error_code ec = m.connection().write(req, m.timeout(), m.until(), written);
+                std::error_code ec;
+                {
+                    auto io = scope();
+                    ec = m.connection().write(req, m.timeout(), m.until(), written);
+                }
                 m.wrote(ec, written);
                 break;
             }
-            case step::read_header: m.header_read(m.connection().read_header(m.parser(), m.timeout(), m.until())); break;
+            case step::read_header: {
+                std::error_code ec;
+                {
+                    auto io = scope();
+                    ec = m.connection().read_header(m.parser(), m.timeout(), m.until());
+                }
+                m.header_read(ec);
+                if (listening && m.is_event_stream()) {
+                    this->conv_.opened.fetch_add(1);
+                    if (req.find("Last-Event-ID") != req.end()) this->conv_.resumed.fetch_add(1);
+                    set_listen_open(true);
+                }
+                break;
+            }
             case step::read_body: {
                 std::size_t got = 0;
-                const std::error_code ec =
-                    m.connection().read_some(m.parser(), m.chunk(), machine::chunk_capacity, got, m.timeout(), m.until());
+                std::error_code ec;
+                {
+                    auto io = scope();
+                    ec = m.connection().read_some(m.parser(), m.chunk(), machine::chunk_capacity, got, m.timeout(),
+                                                  m.until());
+                }
                 m.body_read(ec, got);
                 break;
             }
@@ -220,9 +362,101 @@ private:
                 std::this_thread::sleep_for(m.timeout());
                 m.paused();
                 break;
+            case step::answer: {
+                const std::vector<server_request> requests = m.take_server_requests();
+                if (s) answer_requests(requests, *s, listening ? answer_deadline() : deadline);
+                m.answered();
+                break;
+            }
             case step::done: return m.finish();
             }
         }
+    }
+
+    time_point answer_deadline() const {
+        return clock_type::now() + this->options_.connect_timeout + this->options_.write_timeout + this->options_.read_timeout;
+    }
+
+    bool listen_stop_requested() {
+        std::lock_guard<std::mutex> lock(listen_mutex_);
+        return listen_stopped_;
+    }
+
+    // The listening thread: waits for a restored session, opens its GET stream and reads it (server
+    // requests answered, notifications passed on); on a drop, resumes it with `Last-Event-ID` after
+    // a wait that doubles (`listen_retry_delay` .. `max_resume_delay`, or the server's `retry:`), at
+    // most `max_listen_attempts` failures in a row; a 405, or a session the server no longer knows,
+    // ends listening for that session: it starts again on the next restored one.
+    void listen_loop() {
+        std::uint64_t given_up = 0;  // a generation listening gave up on
+        std::uint64_t current = 0;
+        std::string last_id;
+        std::size_t failures = 0;
+        duration delay = this->options_.listen_retry_delay;
+        for (;;) {
+            {
+                std::unique_lock<std::mutex> lock(listen_mutex_);
+                listen_cv_.wait(lock, [&] {
+                    return listen_stopped_ ||
+                           (restored_generation_ != 0 && restored_generation_ == this->generation() &&
+                            restored_generation_ != given_up);
+                });
+                if (listen_stopped_) break;
+            }
+            const session s = this->snapshot();
+            if (!s.open || s.id.empty() || !revision_has_sessions(s.protocol_version)) {
+                given_up = s.generation;
+                continue;
+            }
+            if (s.generation != current) {
+                current = s.generation;
+                last_id.clear();
+                failures = 0;
+                delay = this->options_.listen_retry_delay;
+            }
+            auto req = this->make_listen_get(s, last_id);
+            std::optional<response> none;  // nothing is a response on this stream
+            sse_parser events = this->new_event_parser();
+            const time_point began = clock_type::now();
+            const std::string resumed_from = last_id;
+            exchange_result x = round_trip(req, time_point::max(), this->options_.max_error_body_size, -1, &none,
+                                           &events, nullptr, &s, true);
+            if (x.is_event_stream) set_listen_open(false);
+            if (!events.last_event_id().empty()) last_id = events.last_event_id();
+            if (listen_stop_requested()) break;
+            if (x.is_event_stream && (last_id != resumed_from || clock_type::now() - began >= delay)) {
+                failures = 0;  // it was up for a while: a drop, not a failure
+                delay = this->options_.listen_retry_delay;
+            }
+            if (!x.error && x.status == 405) {
+                this->conv_.not_offered.fetch_add(1);
+                given_up = s.generation;
+                continue;
+            }
+            if (!x.error && (x.status == 404 || x.status == 400 || x.status == 401 || x.status == 403)) {
+                given_up = s.generation;  // the session is gone (or not ours): the next call renews it
+                continue;
+            }
+            if (++failures >= this->options_.max_listen_attempts) {
+                given_up = s.generation;
+                continue;
+            }
+            duration wait = delay;
+            if (events.retry()) wait = std::chrono::duration_cast<duration>(*events.retry());
+            wait = std::min(wait, this->options_.max_resume_delay);
+            delay = std::min(delay * 2, this->options_.max_resume_delay);
+            std::unique_lock<std::mutex> lock(listen_mutex_);
+            if (listen_cv_.wait_for(lock, wait, [&] { return listen_stopped_; })) break;
+        }
+        std::lock_guard<std::mutex> lock(listen_mutex_);
+        listen_ended_ = true;
+        listen_open_ = false;
+        listen_cv_.notify_all();
+    }
+
+    void set_listen_open(bool open) {
+        std::lock_guard<std::mutex> lock(listen_mutex_);
+        listen_open_ = open;
     }
 
     // One reconnect at a time, waited for until a deadline. A flag under a mutex and a condition
@@ -262,6 +496,94 @@ private:
         bool taken_ = false;
     };
     detail::connection_pool<connection> pool_;
+
+    // the listening thread (see `listen_loop`)
+    mutable std::mutex listen_mutex_;
+    std::condition_variable listen_cv_;
+    std::thread listener_;
+    connection* listen_conn_ = nullptr;  ///< the connection of the I/O step in progress
+    std::uint64_t restored_generation_ = 0;
+    bool listen_stopped_ = false;
+    bool listen_ended_ = false;
+    bool listen_open_ = false;
+
+    // `notifications/cancelled`, sent by a thread of its own so that no caller waits for it. Each
+    // notice is self-contained (a connection of its own, bounded by `cancel_timeout`); at most
+    // `max_queued` wait; the destructor waits for the one in progress (bounded), drops the others.
+    class notice_sender {
+    public:
+        static constexpr std::size_t max_queued = 64;
+        ~notice_sender() { stop(); }
+        template <class Tls>
+        void post(bhttp::request<bhttp::string_body> req, const endpoint_url& url, std::shared_ptr<Tls> tls,
+                  const transport_options& o) {
+            job j;
+            j.req = std::move(req);
+            j.url = url;
+            j.deadline = clock_type::now() + o.cancel_timeout;
+            j.connect_timeout = o.connect_timeout;
+            j.send = [tls](job& jb) {
+                connection c;
+                if (c.open(jb.url, tls.get(), jb.connect_timeout, jb.deadline)) return;
+                bool written = false;
+                if (c.write(jb.req, jb.deadline - clock_type::now(), jb.deadline, written)) return;
+                bhttp::response_parser<bhttp::empty_body> parser;
+                parser.skip(true);
+                (void)c.read_header(parser, jb.deadline - clock_type::now(), jb.deadline);
+                c.close();
+            };
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (stopped_ || queue_.size() >= max_queued) return;
+            queue_.push_back(std::move(j));
+            if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+            cv_.notify_one();
+        }
+        void stop() noexcept {
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                stopped_ = true;
+                queue_.clear();
+            }
+            cv_.notify_all();
+            if (thread_.joinable()) {
+                try {
+                    thread_.join();
+                } catch (...) {
+                }
+            }
+        }
+
+    private:
+        struct job {
+            bhttp::request<bhttp::string_body> req;
+            endpoint_url url;
+            time_point deadline;
+            duration connect_timeout{};
+            std::function<void(job&)> send;
+        };
+        void run() {
+            for (;;) {
+                job j;
+                {
+                    std::unique_lock<std::mutex> lock(mutex_);
+                    cv_.wait(lock, [&] { return stopped_ || !queue_.empty(); });
+                    if (stopped_) return;
+                    j = std::move(queue_.front());
+                    queue_.pop_front();
+                }
+                try {
+                    j.send(j);
+                } catch (...) {
+                }
+            }
+        }
+        std::mutex mutex_;
+        std::condition_variable cv_;
+        std::deque<job> queue_;
+        std::thread thread_;
+        bool stopped_ = false;
+    };
+    notice_sender notices_;
 };
 
 using streamable_http_transport = basic_streamable_http_transport<>;

@@ -350,6 +350,11 @@ public:
         return finish(ec);
     }
 
+    /// From another thread: ends the blocking step in progress at once (its result is then
+    /// meaningless: the caller must abandon the connection, never run another step on it).
+    /// Thread-safe; a step that starts just after it is not ended: call again until the user stops.
+    void interrupt() noexcept { ioc_.stop(); }
+
 private:
     void run() {
         ioc_.restart();

@@ -11,6 +11,7 @@
 // <utility> first: Boost 1.74's Asio needs it with g++ 12 in C++20.
 #include <utility>
 
+#include "mcp_recovery/beast/conversation.hpp"
 #include "mcp_recovery/beast/detail/connection.hpp"
 #include "mcp_recovery/beast/header_rules.hpp"
 #include "mcp_recovery/beast/json_envelope.hpp"
@@ -50,6 +51,10 @@ namespace bhttp = boost::beast::http;
 struct request {
     std::string method;
     std::string params;
+    /// Progress of this call: when set, the request carries `_meta.progressToken` (its own id,
+    /// unless `params` has a `_meta` of its own) and each `notifications/progress` the server sends
+    /// for it is passed here, on the thread that reads the call's stream. A replay keeps it.
+    std::function<void(const progress_update&)> on_progress = {};
 };
 
 /// The server's JSON-RPC response to one request: the message text and its envelope fields.
@@ -137,9 +142,42 @@ struct transport_options {
     bool tls_verify = true;
     std::string tls_ca_file;  ///< Extra CA bundle (PEM); the system's default paths are always used.
 
-    /// Server notifications and requests that arrive on a response stream, as JSON text.
-    /// Called on the sending thread; must not call back into the transport.
+    /// Every server notification and request, as JSON text, from a call's stream or the listening
+    /// stream. Called on the reading thread; must not call back into the transport.
     std::function<void(std::string_view message)> on_message;
+
+    // the server's side of the conversation (conversation.hpp, docs/conversation.md)
+    /// Answers to server requests, by method. A request is answered by a POST with the session id
+    /// (on another connection, while its stream stays open), within the deadline of the call it
+    /// arrived on. Without a handler, `ping` is answered `{}` and anything else -32601 "Method not
+    /// found": no server is ever left waiting. The `initialize` capabilities follow the handlers
+    /// (`sampling/createMessage` → `sampling`, `elicitation/create` → `elicitation`, `roots/list`
+    /// → `roots`), added to `capabilities` when not written there.
+    server_request_handlers server_requests;
+    /// Every server notification (method and raw `params`, empty when absent), from a call's
+    /// stream or the listening stream. Called on the reading thread; must not call back into the transport.
+    std::function<void(std::string_view method, std::string_view params)> on_notification;
+    /// A call's `notifications/progress` restarts its `response_timeout` (as the TypeScript SDK's
+    /// `resetTimeoutOnProgress`); never past the call's deadline.
+    bool reset_timeout_on_progress = false;
+    /// A call abandoned after its request was written (deadline passed, timed out, cancelled)
+    /// sends `notifications/cancelled` with its id, in the background (it never delays the caller),
+    /// bounded by `cancel_timeout`. Best effort: a server that is down never hears it.
+    bool send_cancelled = true;
+    duration cancel_timeout = std::chrono::seconds(2);
+
+    // the listening stream (GET), see `listen()` of the transports
+    /// Open the GET listening stream once the session is ready (after `connect()`, or after a
+    /// recovering client's `on_reconnected` hook). 405 from the server: it has none, not tried
+    /// again for that session. Sessionless revisions have none.
+    bool listen = false;
+    /// First wait before the listening stream is resumed (`Last-Event-ID`) or re-opened after a
+    /// drop; doubled after each failure up to `max_resume_delay`; a `retry:` is honoured.
+    duration listen_retry_delay = std::chrono::milliseconds(500);
+    /// Failed attempts in a row, in one session, before the listener waits for a new session.
+    std::size_t max_listen_attempts = 6;
+    /// A listening stream silent this long is re-opened (with `Last-Event-ID`): a dead peer is found.
+    duration listen_idle_timeout = std::chrono::minutes(5);
     /// Bearer token provider: called on connect and by `refresh_auth()` (after a 401). Empty: no
     /// Authorization header. Return an error failure when no token can be had.
     std::function<outcome<std::string>()> token_provider;
@@ -178,6 +216,16 @@ struct http_diagnostics {
     /// Requests sent once more on a fresh connection because the reused one provably had not
     /// been read by the server (see `docs/reliability.md`, "Hostile servers").
     std::uint64_t resent_unsent = 0;
+};
+
+/// What a transport did for the server's side of the conversation, counted since it was made
+/// (`conversation()` of either Beast transport).
+struct conversation_stats {
+    std::uint64_t listening_opened = 0;       ///< GETs answered with a listening event stream
+    std::uint64_t listening_resumed = 0;      ///< of which carried `Last-Event-ID` (resumed in the same session)
+    std::uint64_t listening_not_offered = 0;  ///< GETs answered 405: the server has no listening stream
+    std::uint64_t requests_answered = 0;      ///< server requests answered (on any stream)
+    std::uint64_t cancellations_sent = 0;     ///< `notifications/cancelled` started for abandoned calls
 };
 
 namespace detail {
@@ -308,6 +356,17 @@ public:
         return d;
     }
 
+    /// What the transport did for the server's side of the conversation so far.
+    conversation_stats conversation() const noexcept {
+        conversation_stats c;
+        c.listening_opened = conv_.opened.load();
+        c.listening_resumed = conv_.resumed.load();
+        c.listening_not_offered = conv_.not_offered.load();
+        c.requests_answered = conv_.answered.load();
+        c.cancellations_sent = conv_.cancellations.load();
+        return c;
+    }
+
 protected:
     /// Validates the options; throws `std::invalid_argument` for a bad URL or header.
     explicit transport_base(transport_options options) : options_(std::move(options)) {
@@ -318,7 +377,7 @@ protected:
         url_ = std::move(*url);
 #if defined(MCP_RECOVERY_BEAST_TLS)
         if (url_.tls) {
-            tls_ = std::make_unique<boost::asio::ssl::context>(boost::asio::ssl::context::tls_client);
+            tls_ = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_client);
             tls_->set_default_verify_paths();
             if (!options_.tls_ca_file.empty()) tls_->load_verify_file(options_.tls_ca_file);
             tls_->set_verify_mode(options_.tls_verify ? boost::asio::ssl::verify_peer : boost::asio::ssl::verify_none);
@@ -362,6 +421,9 @@ protected:
         /// connection may be reused (nothing when not parsed); `parse_error` says why it failed.
         std::optional<envelope> parsed;
         std::error_code parse_error;
+        /// Server requests read on the stream and not answered while it was read (they came with
+        /// or after the response): the transport answers them afterwards.
+        std::vector<server_request> server_requests;
     };
 
     using parser_type = bhttp::response_parser<bhttp::buffer_body>;
@@ -438,6 +500,44 @@ protected:
         return req;
     }
 
+    /// A POST of a ready JSON-RPC message (the answer to a server request).
+    bhttp::request<bhttp::string_body> make_message_post(const session& s, std::string body) const {
+        bhttp::request<bhttp::string_body> req{bhttp::verb::post, url_.target, 11};
+        common_headers(req, s);
+        req.set(bhttp::field::content_type, "application/json");
+        req.set(bhttp::field::accept, "application/json, text/event-stream");
+        req.body() = std::move(body);
+        req.prepare_payload();
+        return req;
+    }
+
+    /// The GET that opens the listening stream, resuming after `last_event_id` when not empty.
+    bhttp::request<bhttp::empty_body> make_listen_get(const session& s, const std::string& last_event_id) const {
+        bhttp::request<bhttp::empty_body> req{bhttp::verb::get, url_.target, 11};
+        common_headers(req, s);
+        req.set(bhttp::field::accept, "text/event-stream");
+        if (!last_event_id.empty()) req.set("Last-Event-ID", last_event_id);
+        return req;
+    }
+
+    /// What one call adds to its request: the progress token and where progress goes.
+    struct call_context {
+        std::string params;          ///< the params as sent (with `_meta.progressToken` when asked)
+        std::string progress_token;  ///< raw JSON; empty: progress is not followed
+        const std::function<void(const progress_update&)>* on_progress = nullptr;
+    };
+
+    call_context context_of(const request& r, std::int64_t id) const {
+        call_context c;
+        if (r.on_progress) {
+            c.params = with_progress_token(r.params, id, c.progress_token);
+            c.on_progress = &r.on_progress;
+        } else {
+            c.params = r.params;
+        }
+        return c;
+    }
+
     /// The resumption GET of an event stream (SEP-1699).
     bhttp::request<bhttp::empty_body> make_resume_get(const session& s, const std::string& last_event_id) const {
         bhttp::request<bhttp::empty_body> req{bhttp::verb::get, url_.target, 11};
@@ -458,7 +558,7 @@ protected:
         std::string params = R"({"protocolVersion":)";
         append_json_string(params, options_.protocol_version);
         params += R"(,"capabilities":)";
-        params += options_.capabilities.empty() ? "{}" : options_.capabilities;
+        params += capabilities_for_handlers(options_.capabilities, options_.server_requests);
         params += R"(,"clientInfo":{"name":)";
         append_json_string(params, options_.client_name);
         params += R"(,"version":)";
@@ -576,9 +676,38 @@ protected:
         sse_parser& events;
         std::int64_t id;
         std::optional<response>& answer;
+        const call_context* call = nullptr;
         std::error_code stream_error{};
+        std::vector<server_request> requests{};  ///< read, not answered yet
+        bool progressed = false;                 ///< a progress notification for this call came
 
         bool done() const noexcept { return answer.has_value() || static_cast<bool>(stream_error); }
+
+        /// A message that is not this call's response: a server request to answer, a
+        /// notification to pass on (progress to the call's callback).
+        void dispatch(const envelope& e, const std::string& data) {
+            const message_kind kind = kind_of(e);
+            if (owner.options_.on_message) owner.options_.on_message(data);
+            if (kind == message_kind::request) {
+                if (requests.size() >= max_pending_requests) return;  // a flood: the rest stay unanswered
+                server_request r;
+                r.method = *e.method;
+                if (auto p = find_member(data, "params")) r.params = std::string(*p);
+                r.id = e.id_raw;
+                requests.push_back(std::move(r));
+                return;
+            }
+            if (kind != message_kind::notification) return;
+            std::string_view params;
+            if (auto p = find_member(data, "params")) params = *p;
+            if (call && call->on_progress && *e.method == "notifications/progress") {
+                if (auto u = progress_for(params, call->progress_token)) {
+                    progressed = true;
+                    (*call->on_progress)(*u);
+                }
+            }
+            if (owner.options_.on_notification) owner.options_.on_notification(*e.method, params);
+        }
 
         void feed(const char* chunk, std::size_t got) {
             if (got == 0) return;
@@ -595,7 +724,7 @@ protected:
                     answer = response{std::move(ev.data), std::move(e)};
                     return false;
                 }
-                if (owner.options_.on_message) owner.options_.on_message(ev.data);
+                dispatch(e, ev.data);
                 return true;
             };
             std::error_code sec;
@@ -619,6 +748,9 @@ protected:
             return make_error_code(transport_errc::stream_ended);
         }
     };
+
+    /// Server requests one stream may leave unanswered at once; more are dropped (never a flood of POSTs).
+    static constexpr std::size_t max_pending_requests = 64;
 
     sse_parser new_event_parser() const { return sse_parser(sse_limits{options_.max_event_size, options_.max_event_size}); }
 
@@ -708,13 +840,18 @@ protected:
     template <class Connection>
     class exchange_machine {
     public:
-        enum class step { acquire, open, write, read_header, read_body, pause, done };
+        /// `answer`: the server requests read so far are to be answered (`take_server_requests`,
+        /// then `answered`) before the stream is read on.
+        enum class step { acquire, open, write, read_header, read_body, pause, answer, done };
 
+        /// `call`: the call's progress token and callback (may be null). `listening`: the
+        /// listening stream, whose reads are bounded by `listen_idle_timeout` and which has no
+        /// `response_timeout`.
         exchange_machine(transport_base& owner, connection_pool<Connection>& pool, time_point deadline,
                          std::size_t body_limit, std::int64_t id, std::optional<response>* answer,
-                         sse_parser* events)
+                         sse_parser* events, const call_context* call = nullptr, bool listening = false)
             : owner_(owner), pool_(pool), o_(owner.options_), deadline_(deadline), body_limit_(body_limit), id_(id),
-              answer_(answer), events_(events) {}
+              answer_(answer), events_(events), call_(call), listening_(listening) {}
         exchange_machine(const exchange_machine&) = delete;
         exchange_machine& operator=(const exchange_machine&) = delete;
         ~exchange_machine() {
@@ -740,6 +877,8 @@ protected:
         }
 
         Connection& connection() noexcept { return *conn_; }
+        bool has_connection() const noexcept { return conn_ != nullptr; }
+        bool is_event_stream() const noexcept { return x_.is_event_stream; }
         parser_type& parser() noexcept { return *parser_; }
         char* chunk() noexcept { return chunk_; }
         static constexpr std::size_t chunk_capacity = chunk_size;
@@ -753,7 +892,9 @@ protected:
                 const time_point now = clock_type::now();
                 return reset_wait_end_ > now ? reset_wait_end_ - now : duration::zero();
             }
-            default: return draining_ ? o_.stream_drain_timeout : o_.read_timeout;
+            default:
+                if (draining_) return o_.stream_drain_timeout;
+                return listening_ ? o_.listen_idle_timeout : o_.read_timeout;
             }
         }
         /// ... and the time it must end by in any case.
@@ -776,7 +917,7 @@ protected:
             if (!ec) {
                 x_.written = true;
                 written_at_ = clock_type::now();
-                if (o_.response_timeout > duration::zero()) {
+                if (o_.response_timeout > duration::zero() && !listening_) {
                     const time_point now = written_at_;
                     if (time_point::max() - now > o_.response_timeout) response_end_ = now + o_.response_timeout;
                 }
@@ -832,7 +973,9 @@ protected:
                 }
             }
             x_.is_event_stream = event_stream(x_, answer_ != nullptr && events_ != nullptr);
-            if (x_.is_event_stream) reader_.emplace(typename transport_base::event_reader{owner_, *events_, id_, *answer_});
+            if (x_.is_event_stream) {
+                reader_.emplace(typename transport_base::event_reader{owner_, *events_, id_, *answer_, call_});
+            }
             if (parser_->is_done()) return end();
             step_ = step::read_body;
         }
@@ -845,7 +988,17 @@ protected:
             }
             if (x_.is_event_stream) {
                 reader_->feed(chunk_, got);
-                if (!ec && !parser_->is_done() && !reader_->done()) return;
+                if (reader_->progressed) {
+                    reader_->progressed = false;
+                    if (o_.reset_timeout_on_progress && response_end_ != time_point::max()) {
+                        const time_point now = clock_type::now();
+                        if (time_point::max() - now > o_.response_timeout) response_end_ = now + o_.response_timeout;
+                    }
+                }
+                if (!ec && !parser_->is_done() && !reader_->done()) {
+                    if (!reader_->requests.empty()) step_ = step::answer;
+                    return;
+                }
                 x_.error = reader_->finish(ec, x_.stream_broken);
                 if (x_.error) {
                     note_response_timeout();
@@ -872,6 +1025,7 @@ protected:
         /// At step::done: pools the connection if its response was read exactly to its end, else
         /// closes it; returns what the exchange produced.
         exchange_result finish() {
+            if (reader_ && !reader_->requests.empty()) x_.server_requests = std::move(reader_->requests);
             if (conn_) {
                 if (reusable()) {
                     if (keep_alive_) conn_->reuse_until = clock_type::now() + *keep_alive_;
@@ -883,6 +1037,17 @@ protected:
             }
             return std::move(x_);
         }
+
+        /// step::answer: the server requests to answer now (then call `answered`).
+        std::vector<server_request> take_server_requests() {
+            std::vector<server_request> out;
+            if (reader_) out.swap(reader_->requests);
+            return out;
+        }
+        /// The server requests were answered: the stream is read on.
+        void answered() noexcept { step_ = step::read_body; }
+        /// Whether any byte of the response (a status line) came back.
+        bool responded() const noexcept { return x_.status != 0; }
 
         /// step::pause is over (a sleep, or a timer): looks again for the reset that would prove
         /// the request unread (see `unread_by_server`).
@@ -1006,6 +1171,8 @@ protected:
         const std::int64_t id_;
         std::optional<response>* const answer_;
         sse_parser* const events_;
+        const call_context* const call_;
+        const bool listening_;
 
         step step_ = step::acquire;
         std::unique_ptr<Connection> conn_;
@@ -1024,6 +1191,39 @@ protected:
         std::size_t drained_ = 0;
         char chunk_[chunk_size];
     };
+
+    // ---- the conversation: answers, cancellations, the listening stream ----
+
+    /// The answer to a server request, as a POST body (the handler runs here).
+    std::string answer_body(const server_request& r) const {
+        return reply_body(r.id, answer_with(options_.server_requests, r));
+    }
+
+    /// Whether a call that ended with `r` was abandoned after its request was written, so that the
+    /// server should hear `notifications/cancelled` (never for `initialize`, as the spec says).
+    bool abandoned(const outcome<response>& r) const {
+        if (!options_.send_cancelled || r) return false;
+        const failure& f = r.error();
+        if (f.delivered != delivery::unknown) return false;
+        return f.transport_error == std::errc::timed_out || f.transport_error == std::errc::operation_canceled;
+    }
+
+    /// The `notifications/cancelled` POST for request `id` of session `s`.
+    bhttp::request<bhttp::string_body> cancel_notice(const session& s, std::int64_t id, const failure& f) const {
+        const char* reason = f.transport_error == std::errc::operation_canceled ? "the client cancelled the request"
+                                                                               : "the client stopped waiting (deadline or timeout)";
+        return make_post(s, "notifications/cancelled", cancelled_params(id, reason), std::nullopt);
+    }
+
+    /// What the listening stream did so far (`listen_stats()` of either transport).
+    struct listen_counters {
+        std::atomic<std::uint64_t> opened{0};        ///< GETs answered with an event stream
+        std::atomic<std::uint64_t> resumed{0};       ///< of which carried `Last-Event-ID`
+        std::atomic<std::uint64_t> not_offered{0};   ///< GETs answered 405
+        std::atomic<std::uint64_t> answered{0};      ///< server requests answered (any stream)
+        std::atomic<std::uint64_t> cancellations{0};  ///< `notifications/cancelled` started
+    };
+    mutable listen_counters conv_;
 
     // ---- reconnect steps ----
 
@@ -1120,8 +1320,11 @@ protected:
 
 #if defined(MCP_RECOVERY_BEAST_TLS)
     boost::asio::ssl::context* tls_context() { return tls_.get(); }
+    /// Shared, for work that may outlive the transport (a cancellation notice of the async transport).
+    std::shared_ptr<boost::asio::ssl::context> tls_owner() const { return tls_; }
 #else
     std::nullptr_t* tls_context() { return nullptr; }
+    std::shared_ptr<std::nullptr_t> tls_owner() const { return {}; }
 #endif
 
     transport_options options_;
@@ -1143,7 +1346,7 @@ protected:
 
 private:
 #if defined(MCP_RECOVERY_BEAST_TLS)
-    std::unique_ptr<boost::asio::ssl::context> tls_;
+    std::shared_ptr<boost::asio::ssl::context> tls_;
 #endif
     mutable std::mutex state_mutex_;
     std::string session_id_;
