@@ -130,10 +130,11 @@ public:
             }
         }
         cv_.notify_all();
-        boost::system::error_code ec;
+        // The accepting thread is woken by the descriptor's shutdown, and the acceptor closed once it is gone.
         ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
-        acceptor_.close(ec);
         if (accept_thread_.joinable()) accept_thread_.join();
+        boost::system::error_code ec;
+        acceptor_.close(ec);
         for (auto& t : threads_)
             if (t.joinable()) t.join();
     }
