@@ -12,6 +12,17 @@
 //                       comments (every 200 ms, for at most 60 s), never the response
 //   idle-close          closes a connection idle for 5 ms after a response (allowed: a note)
 //
+// And, for the graded server features of the check (issue 13):
+//   hostile-body        bodies no report may copy verbatim: ping is answered by a JSON-RPC error
+//                       whose message holds quotes, a backslash, control characters and bytes that
+//                       are not UTF-8; GET by 400 text/plain with such bytes
+//   delete-405          DELETE is 405 (allowed: clients cannot end sessions)
+//   resumable           GET offers an event stream: a priming event with an id at once, then
+//                       ": keep-alive" comments; GET with Last-Event-ID replays an event stream
+//   get-404             GET is 404 (neither an event stream nor 405: a fault of the server)
+// --require-header NAME:VALUE: every request without that header (exact value) gets 401 with
+// WWW-Authenticate: Bearer.
+//
 // Sessions: initialize assigns one; a request with an unknown session id gets 404 (-32001
 // "Session not found"), without one 400; DELETE ends a session; GET is 405. Prints
 // "LISTENING <port>" once it accepts connections; ends on SIGTERM (or after 5 minutes).
@@ -41,9 +52,26 @@
 
 namespace {
 
-enum class fault { none, stray_crlf, gzip, mismatched_id, interim, keepalive_comments, idle_close };
+enum class fault {
+    none,
+    stray_crlf,
+    gzip,
+    mismatched_id,
+    interim,
+    keepalive_comments,
+    idle_close,
+    hostile_body,
+    delete_405,
+    resumable,
+    get_404
+};
 
 fault the_fault = fault::none;
+std::string required_name, required_value;  // --require-header
+// Quotes, a backslash, control characters (ESC too), bytes that are not UTF-8 (a lone 0xff, a
+// broken two-byte sequence, an encoded surrogate), and a valid two-byte character (e acute).
+const std::string hostile_text("bad \"quote\" back\\slash \x01\x1b[31m ctrl \xff\xfe invalid \xc3\x28 utf8 "
+                               "\xed\xa0\x80 surrogate caf\xc3\xa9 end");
 std::mutex sessions_mutex;
 std::set<std::string> sessions;
 unsigned long long next_session = 1;
@@ -146,12 +174,17 @@ bool send_all(int fd, std::string_view bytes) {
     return true;
 }
 
-/// An event stream that never brings the response: comments only, until the client goes away.
-void keep_alive_forever(int fd) {
+/// An event stream that never brings the response: `first` (when not empty) and then comments
+/// only, until the client goes away.
+void keep_alive_forever(int fd, const std::string& first = {}) {
     if (!send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"))
         return;
     const std::string comment = ": keep-alive\n\n";
     char size[16];
+    if (!first.empty()) {
+        std::snprintf(size, sizeof size, "%zx\r\n", first.size());
+        if (!send_all(fd, std::string(size) + first + "\r\n")) return;
+    }
     std::snprintf(size, sizeof size, "%zx\r\n", comment.size());
     for (int i = 0; i < 300; ++i) {
         if (!send_all(fd, std::string(size) + comment + "\r\n")) return;
@@ -167,7 +200,27 @@ std::string answer(const std::string& head, const std::string& body, int fd, boo
         std::lock_guard<std::mutex> lock(sessions_mutex);
         return sessions.count(session) > 0;
     };
-    if (method == "GET") return response(405, "Method Not Allowed", "", "", "Allow: POST, DELETE\r\n");
+    if (!required_name.empty() && header_value(head, required_name) != required_value)
+        return response(401, "Unauthorized", "application/json",
+                        R"({"jsonrpc":"2.0","error":{"code":-32001,"message":"Unauthorized"},"id":null})",
+                        "WWW-Authenticate: Bearer\r\n");
+    if (method == "GET") {
+        if (the_fault == fault::hostile_body) return response(400, "Bad Request", "text/plain", hostile_text);
+        if (the_fault == fault::get_404) return response(404, "Not Found", "", "");
+        if (the_fault == fault::resumable && known()) {
+            if (!header_value(head, "Last-Event-ID").empty()) {  // the replay: one event, then the end
+                std::string events = "id: 2\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\","
+                                     "\"params\":{\"level\":\"info\",\"data\":\"replayed\"}}\n\n";
+                return response(200, "OK", "text/event-stream", std::move(events));
+            }
+            keep_alive_forever(fd, "id: 1\ndata: \n\n");
+            handled = true;
+            return {};
+        }
+        return response(405, "Method Not Allowed", "", "", "Allow: POST, DELETE\r\n");
+    }
+    if (method == "DELETE" && the_fault == fault::delete_405)
+        return response(405, "Method Not Allowed", "", "", "Allow: GET, POST\r\n");
     if (method == "DELETE") {
         std::lock_guard<std::mutex> lock(sessions_mutex);
         if (sessions.erase(session) == 0) return response(404, "Not Found", "", "");
@@ -207,6 +260,11 @@ std::string answer(const std::string& head, const std::string& body, int fd, boo
         }
         return json_answer(e.id_raw, R"("result":{"tools":[]})");
     }
+    if (m == "ping" && the_fault == fault::hostile_body)
+        // Valid JSON whose decoded message holds quotes, a backslash and control characters (the
+        // invalid UTF-8 is in the GET's body: a JSON parser rightly refuses it).
+        return json_answer(e.id_raw, R"("error":{"code":-32603,"message":"bad \"quote\" back\\slash )"
+                                     R"(\u0001\u001b[31m ctrl caf\u00e9 end"})");
     if (m == "ping") return json_answer(e.id_raw, R"("result":{})");
     return json_error(e.id_raw, 200, "OK", -32601, "Method not found");
 }
@@ -249,9 +307,14 @@ int main(int argc, char** argv) {
     const char* name = "none";
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--fault") == 0 && i + 1 < argc) name = argv[++i];
-        else {
+        else if (std::strcmp(argv[i], "--require-header") == 0 && i + 1 < argc) {
+            const std::string h = argv[++i];
+            required_name = h.substr(0, h.find(':'));
+            required_value = h.find(':') == std::string::npos ? "" : h.substr(h.find(':') + 1);
+        } else {
             std::fprintf(stderr, "usage: hostile_mcp_server [--fault none|stray-crlf|gzip|mismatched-id|interim|"
-                                 "keepalive-comments|idle-close]\n");
+                                 "keepalive-comments|idle-close|hostile-body|delete-405|resumable|get-404]\n"
+                                 "                          [--require-header NAME:VALUE]\n");
             return 2;
         }
     }
@@ -263,6 +326,10 @@ int main(int argc, char** argv) {
     else if (f == "interim") the_fault = fault::interim;
     else if (f == "keepalive-comments") the_fault = fault::keepalive_comments;
     else if (f == "idle-close") the_fault = fault::idle_close;
+    else if (f == "hostile-body") the_fault = fault::hostile_body;
+    else if (f == "delete-405") the_fault = fault::delete_405;
+    else if (f == "resumable") the_fault = fault::resumable;
+    else if (f == "get-404") the_fault = fault::get_404;
     else {
         std::fprintf(stderr, "hostile_mcp_server: unknown fault '%s'\n", name);
         return 2;
