@@ -140,6 +140,19 @@ public:
     /// Whether the listening stream is open now.
     bool listening() const noexcept { return listen_->open.load(); }
 
+    /// Waits until the listening stream is open, or `deadline`; whether it is (see
+    /// `basic_streamable_http_transport::wait_until_listening`). Polls every 5 ms.
+    awaitable<bool> async_wait_until_listening(time_point deadline) {
+        for (;;) {
+            if (listen_->open.load()) co_return true;
+            if (listen_stopped() || clock_type::now() >= deadline) co_return false;
+            boost::asio::steady_timer timer(ex_, std::chrono::milliseconds(5));
+            boost::system::error_code ec;
+            co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+            if (ec) co_return listen_->open.load();
+        }
+    }
+
     /// Sends a notification (no response expected; the server answers 202).
     awaitable<outcome<void>> async_notify(std::string method, std::string params = {},
                                           time_point deadline = time_point::max()) {
@@ -475,11 +488,13 @@ boost::asio::awaitable<void> basic_async_streamable_http_transport<JsonPolicy>::
     std::string last_id;
     std::size_t failures = 0;
     duration delay = this->options_.listen_retry_delay;
-    // Waits in slices, so that `stop_listening()` and a restored session are seen soon.
-    auto pause = [this](duration d) -> awaitable<bool> {
+    // Waits in slices, so that `stop_listening()` and a restored session are seen soon: a new
+    // session restored meanwhile (`restored` other than `current`) ends the wait.
+    auto pause = [this, &current](duration d, bool wake_on_restore) -> awaitable<bool> {
         const time_point end = clock_type::now() + d;
         for (;;) {
             if (listen_stopped()) co_return false;
+            if (wake_on_restore && listen_->restored.load() != current) co_return true;
             const time_point now = clock_type::now();
             if (now >= end) co_return true;
             boost::asio::steady_timer timer(ex_, std::min<duration>(end - now, std::chrono::milliseconds(20)));
@@ -492,7 +507,7 @@ boost::asio::awaitable<void> basic_async_streamable_http_transport<JsonPolicy>::
         const std::uint64_t restored = listen_->restored.load();
         if (listen_stopped()) break;
         if (restored == 0 || restored != this->generation() || restored == given_up) {
-            const bool go_on = co_await pause(std::chrono::milliseconds(20));
+            const bool go_on = co_await pause(std::chrono::milliseconds(20), false);
             if (!go_on) break;
             continue;
         }
@@ -539,7 +554,7 @@ boost::asio::awaitable<void> basic_async_streamable_http_transport<JsonPolicy>::
         if (events.retry()) wait = std::chrono::duration_cast<duration>(*events.retry());
         wait = std::min(wait, this->options_.max_resume_delay);
         delay = std::min(delay * 2, this->options_.max_resume_delay);
-        const bool go_on = co_await pause(wait);
+        const bool go_on = co_await pause(wait, true);
         if (!go_on) break;
     }
     listen_->open.store(false);

@@ -138,6 +138,18 @@ public:
         return listen_open_;
     }
 
+    /// Waits until the listening stream is open, or `deadline`; whether it is. A server that
+    /// sends a request on the listening stream right after `notifications/initialized` (as
+    /// server-everything's `roots/list`) is heard only once it is open: wait for it after
+    /// `connect()` before the calls that depend on it.
+    bool wait_until_listening(time_point deadline) {
+        std::unique_lock<std::mutex> lock(listen_mutex_);
+        auto ready = [&] { return listen_open_ || listen_stopped_; };
+        if (deadline == time_point::max()) listen_cv_.wait(lock, ready);
+        else listen_cv_.wait_until(lock, deadline, ready);
+        return listen_open_;
+    }
+
     /// Sends a notification (no response expected; the server answers 202).
     outcome<void> notify(std::string_view method, std::string_view params = {},
                          time_point deadline = time_point::max()) {
@@ -445,8 +457,10 @@ private:
             if (events.retry()) wait = std::chrono::duration_cast<duration>(*events.retry());
             wait = std::min(wait, this->options_.max_resume_delay);
             delay = std::min(delay * 2, this->options_.max_resume_delay);
+            // A new session restored meanwhile ends the wait: its stream opens at once.
             std::unique_lock<std::mutex> lock(listen_mutex_);
-            if (listen_cv_.wait_for(lock, wait, [&] { return listen_stopped_; })) break;
+            listen_cv_.wait_for(lock, wait, [&] { return listen_stopped_ || restored_generation_ != current; });
+            if (listen_stopped_) break;
         }
         std::lock_guard<std::mutex> lock(listen_mutex_);
         listen_ended_ = true;
@@ -455,8 +469,11 @@ private:
     }
 
     void set_listen_open(bool open) {
-        std::lock_guard<std::mutex> lock(listen_mutex_);
-        listen_open_ = open;
+        {
+            std::lock_guard<std::mutex> lock(listen_mutex_);
+            listen_open_ = open;
+        }
+        listen_cv_.notify_all();
     }
 
     // One reconnect at a time, waited for until a deadline. A flag under a mutex and a condition
