@@ -45,6 +45,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -328,6 +330,50 @@ struct flaky_server_options {
     /// the connection after it, as a server (or proxy) without keep-alive does.
     /// `set_close_after_response` changes it later.
     bool close_after_response = false;
+    /// Serve the standalone listening stream: `GET` with a live session and no `Last-Event-ID`
+    /// opens it (see `flaky_server`). False (the default, for the tests written before it):
+    /// such a GET gets 405, as a server without it answers. `set_listening_stream` changes it later.
+    bool listening_stream = false;
+    /// Listening-stream events (priming events included) kept per session for replay to a `GET`
+    /// with `Last-Event-ID`; beyond it the oldest is forgotten (its id becomes unknown).
+    std::size_t listening_events_kept = 256;
+    /// The `retry:` (milliseconds) of the listening stream's priming event; none: no `retry:` line.
+    std::optional<std::chrono::milliseconds> listening_retry = std::chrono::milliseconds(10);
+    /// How long the `ask` tool waits for the client's answer to its server request; then the call
+    /// is answered with the JSON-RPC error -32000 `no answer from the client`.
+    std::chrono::milliseconds ask_timeout = std::chrono::seconds(10);
+    /// Advertise `"resources":{"subscribe":true}` and `"logging":{}` in the `initialize` result
+    /// besides `"tools":{}`. False (the default) keeps the result `{"tools":{}}`; the methods
+    /// (`resources/subscribe`, `resources/unsubscribe`, `logging/setLevel`) are served either way.
+    bool advertise_subscriptions_and_logging = false;
+};
+
+/// One JSON-RPC response that a client POSTed to a server request of `flaky_server` (from the
+/// `ask` tool or `flaky_server::request_on_listen`).
+struct client_answer {
+    /// The session it came with.
+    std::string session_id;
+    /// The server request's id as raw JSON (an integer: "0", "1", ...).
+    std::string id;
+    /// The server request's method.
+    std::string method;
+    /// The whole POSTed message, raw JSON (cut to `flaky_server::max_recorded_message_size`).
+    std::string message;
+};
+
+/// One `notifications/cancelled` a client POSTed.
+struct cancellation {
+    /// The session it came with.
+    std::string session_id;
+    /// `params.requestId` as raw JSON (a string with its quotes, or a number's text); empty when absent.
+    std::string request_id;
+    /// `params.reason`, decoded; empty when absent or not a string.
+    std::string reason;
+    /// Whether the server was still working on that request when the notification came: an `ask`
+    /// waiting for its answer or a `progress` call still running, of the same session. Such a
+    /// call stops: its event stream ends without a response (a JSON-mode `progress` wait does not
+    /// stop and still answers).
+    bool in_flight = false;
 };
 
 namespace detail {
@@ -358,8 +404,41 @@ inline constexpr std::string_view flaky_tools_json =
     R"("annotations":{"readOnlyHint":false,"destructiveHint":false,"idempotentHint":false}},)"
     R"({"name":"executions","description":"Returns how many times count ran for key.",)"
     R"("inputSchema":{"type":"object","properties":{"key":{"type":"string"}},"required":["key"]},)"
-    R"("annotations":{"readOnlyHint":true}})"
+    R"("annotations":{"readOnlyHint":true}},)"
+    R"({"name":"ask","description":"Sends the client a server request (default elicitation/create) on the call's )"
+    R"(event stream, waits for its answer and returns it as text.",)"
+    R"("inputSchema":{"type":"object","properties":{"method":{"type":"string"},"params":{"type":"object"}}},)"
+    R"("annotations":{"readOnlyHint":true}},)"
+    R"({"name":"progress","description":"Runs steps steps interval_ms apart, reporting progress when asked to.",)"
+    R"("inputSchema":{"type":"object","properties":{"steps":{"type":"integer"},"interval_ms":{"type":"integer"}}},)"
+    R"("annotations":{"readOnlyHint":true,"idempotentHint":true}})"
     R"(]})";
+
+inline constexpr std::string_view flaky_default_ask_method = "elicitation/create";
+inline constexpr std::string_view flaky_default_ask_params =
+    R"({"message":"flaky_server asks for an answer",)"
+    R"("requestedSchema":{"type":"object","properties":{"answer":{"type":"string"}},"required":["answer"]}})";
+
+// RFC 5424 severities, least severe first, as MCP names them.
+inline constexpr std::string_view flaky_log_levels[] = {"debug", "info",     "notice", "warning",
+                                                        "error", "critical", "alert",  "emergency"};
+
+inline std::optional<std::size_t> log_level_rank(std::string_view level) noexcept {
+    for (std::size_t i = 0; i < std::size(flaky_log_levels); ++i) {
+        if (flaky_log_levels[i] == level) return i;
+    }
+    return std::nullopt;
+}
+
+// Bounds of the conversation features (per session unless said otherwise).
+inline constexpr std::size_t flaky_max_subscriptions = 1024;
+inline constexpr std::size_t flaky_max_pending_server_requests = 64;
+inline constexpr std::size_t flaky_max_calls_in_flight = 64;
+inline constexpr std::size_t flaky_max_records = 1024;            // client answers, cancellations (server-wide)
+inline constexpr std::size_t flaky_max_recorded_message = 64 * 1024;
+inline constexpr std::size_t flaky_max_stream_backlog = 4 * 1024 * 1024;  // bytes queued on one stream
+inline constexpr std::size_t flaky_max_progress_steps = 100;
+inline constexpr std::int64_t flaky_max_progress_interval_ms = 5000;
 
 inline constexpr std::string_view flaky_cut_event_json =
     R"({"jsonrpc":"2.0","method":"notifications/message",)"
@@ -387,6 +466,14 @@ struct reply {
     bool www_authenticate = false;
     std::string allow;
     bool close = false;
+    // A tools/call answered by an event stream of its own (or after a wait): `ask`, `progress`.
+    enum class call_kind : unsigned char { none, ask, progress } call = call_kind::none;
+    std::string call_id;      // the tools/call's id, raw
+    std::string ask_method;   // ask: the server request's method
+    std::string ask_params;   // ask: its params, raw JSON; empty: none
+    std::string progress_token;  // progress: `_meta.progressToken`, raw JSON; empty: none
+    std::size_t progress_steps = 0;
+    std::chrono::milliseconds progress_interval{0};
 };
 
 inline reply plain_reply(unsigned status, std::string_view text, bool close = false) {
@@ -476,9 +563,9 @@ inline void append_chunk(std::string& out, std::string_view data) {
     out += "\r\n";
 }
 
-inline void append_sse_event(std::string& out, std::uint64_t event_id, std::string_view json) {
+inline void append_sse_event(std::string& out, std::string_view event_id, std::string_view json) {
     out += "event: message\nid: ";
-    out += std::to_string(event_id);
+    out += event_id;
     out += '\n';
     // One data line per line of the payload, so that a newline cannot end the event early.
     std::size_t start = 0;
@@ -491,6 +578,24 @@ inline void append_sse_event(std::string& out, std::uint64_t event_id, std::stri
         start = nl + 1;
     }
     out += '\n';
+}
+
+inline void append_sse_event(std::string& out, std::uint64_t event_id, std::string_view json) {
+    append_sse_event(out, std::to_string(event_id), json);
+}
+
+// A priming event: an id and empty data (no event type), so that a client can resume from it.
+inline void append_priming_event(std::string& out, std::string_view event_id,
+                                 std::optional<std::chrono::milliseconds> retry) {
+    out += "id: ";
+    out += event_id;
+    out += '\n';
+    if (retry) {
+        out += "retry: ";
+        out += std::to_string(std::max<std::chrono::milliseconds::rep>(0, retry->count()));
+        out += '\n';
+    }
+    out += "data:\n\n";
 }
 
 // One event of a resumable stream: the priming event has no data.
@@ -509,16 +614,7 @@ struct stored_stream {
 
 inline void append_stored_event(std::string& out, const stored_stream& stream, const stored_event& event) {
     if (!event.data.empty()) return append_sse_event(out, event.id, event.data);
-    // The priming event: an id and empty data, so that a client can resume from it.
-    out += "id: ";
-    out += std::to_string(event.id);
-    out += '\n';
-    if (stream.retry) {
-        out += "retry: ";
-        out += std::to_string(std::max<std::chrono::milliseconds::rep>(0, stream.retry->count()));
-        out += '\n';
-    }
-    out += "data:\n\n";
+    append_priming_event(out, std::to_string(event.id), stream.retry);
 }
 
 inline std::string stream_notification(std::size_t n, std::size_t total) {
@@ -540,6 +636,50 @@ inline std::optional<std::uint64_t> parse_event_id(std::string_view text) noexce
         v = v * 10 + static_cast<std::uint64_t>(c - '0');
     }
     return v;
+}
+
+// A listening-stream event id: `L<session number>-<sequence>`, both 1 to 19 digits.
+struct listen_event_id {
+    std::uint64_t session_number = 0;
+    std::uint64_t sequence = 0;
+};
+
+inline std::optional<listen_event_id> parse_listen_event_id(std::string_view text) noexcept {
+    if (text.size() < 4 || text.front() != 'L') return std::nullopt;
+    const std::size_t dash = text.find('-');
+    if (dash == std::string_view::npos) return std::nullopt;
+    const auto number = parse_event_id(text.substr(1, dash - 1));
+    const auto sequence = parse_event_id(text.substr(dash + 1));
+    if (!number || !sequence) return std::nullopt;
+    return listen_event_id{*number, *sequence};
+}
+
+inline std::string listen_event_name(std::uint64_t session_number, std::uint64_t sequence) {
+    return "L" + std::to_string(session_number) + "-" + std::to_string(sequence);
+}
+
+inline std::string jsonrpc_notification(std::string_view method, std::string_view params_json) {
+    std::string s = R"({"jsonrpc":"2.0","method":)";
+    append_json_string(s, method);
+    if (!params_json.empty()) {
+        s += R"(,"params":)";
+        s += params_json;
+    }
+    s += '}';
+    return s;
+}
+
+inline std::string jsonrpc_request(std::string_view id_raw, std::string_view method, std::string_view params_json) {
+    std::string s = R"({"jsonrpc":"2.0","id":)";
+    s += id_raw;
+    s += R"(,"method":)";
+    append_json_string(s, method);
+    if (!params_json.empty()) {
+        s += R"(,"params":)";
+        s += params_json;
+    }
+    s += '}';
+    return s;
 }
 
 inline reply method_not_allowed(bool close) {
@@ -573,8 +713,9 @@ inline void append_sse_head(std::string& out, bool http11, bool keep_alive, std:
 struct message_info {
     bool is_request = false;       // has a non-null id
     bool is_notification = false;  // has a method and no id
+    bool is_response = false;      // has a result or an error, and an id
     std::string method;
-    std::string id_raw;
+    std::string id_raw;  // of a request or a response
     std::string tool;  // params.name of a tools/call
 };
 
@@ -587,7 +728,12 @@ class connection;
 class server_core {
 public:
     explicit server_core(const flaky_server_options& opts)
-        : options(opts), mode_(opts.mode), style_(opts.lost_session), resumption_(opts.resumption), random_(seed()) {
+        : options(opts),
+          mode_(opts.mode),
+          style_(opts.lost_session),
+          resumption_(opts.resumption),
+          listening_(opts.listening_stream),
+          random_(seed()) {
         close_after_response = opts.close_after_response;
     }
 
@@ -611,6 +757,11 @@ public:
     std::atomic<std::uint64_t> resumptions{0};
     std::atomic<std::uint64_t> outages{0};
     std::atomic<bool> close_after_response{false};
+    std::atomic<std::size_t> listening_open{0};  // listening streams open now (kept by `connection`)
+    std::atomic<std::uint64_t> listening_opened{0};
+    std::atomic<std::uint64_t> listening_resumes{0};
+    std::atomic<std::uint64_t> set_level_calls{0};
+    std::atomic<std::uint64_t> unexpected_answers{0};
 
     std::vector<std::weak_ptr<connection>> connections;  // I/O thread only
 
@@ -630,23 +781,35 @@ public:
         std::lock_guard<std::mutex> lock(mutex);
         resumption_ = on;
     }
+    void set_listening(bool on) {
+        std::lock_guard<std::mutex> lock(mutex);
+        listening_ = on;
+    }
 
     bool expire(std::string_view id) {
-        std::lock_guard<std::mutex> lock(mutex);
-        const auto it = sessions_.find(std::string(id));
-        if (it == sessions_.end()) return false;
-        sessions_.erase(it);
-        sessions_alive = sessions_.size();
+        std::vector<std::weak_ptr<connection>> doomed;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            const auto it = sessions_.find(std::string(id));
+            if (it == sessions_.end()) return false;
+            collect_streams_locked(it->second, doomed);
+            sessions_.erase(it);
+            sessions_alive = sessions_.size();
+        }
+        close_later(doomed);
         return true;
     }
     std::size_t expire_all() {
-        std::lock_guard<std::mutex> lock(mutex);
-        return expire_all_locked();
-    }
-    std::size_t expire_all_locked() {
-        const std::size_t n = sessions_.size();
-        sessions_.clear();
-        sessions_alive = 0;
+        std::vector<std::weak_ptr<connection>> doomed;
+        std::size_t n = 0;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            n = sessions_.size();
+            for (auto& s : sessions_) collect_streams_locked(s.second, doomed);
+            sessions_.clear();
+            sessions_alive = 0;
+        }
+        close_later(doomed);
         return n;
     }
     std::vector<std::string> session_ids() const {
@@ -660,6 +823,52 @@ public:
         std::lock_guard<std::mutex> lock(mutex);
         const auto it = counters_.find(std::string(key));
         return it == counters_.end() ? 0 : it->second;
+    }
+    std::uint64_t seen(std::string_view method) const {
+        std::lock_guard<std::mutex> lock(mutex);
+        const auto it = seen_.find(std::string(method));
+        return it == seen_.end() ? 0 : it->second;
+    }
+    std::uint64_t tool_runs(std::string_view tool) const {
+        std::lock_guard<std::mutex> lock(mutex);
+        const auto it = tool_runs_.find(std::string(tool));
+        return it == tool_runs_.end() ? 0 : it->second;
+    }
+    /// Counts a received request or notification by method (bounded by `max_counter_keys`).
+    void note_seen(const message_info& m) {
+        if (!m.is_request && !m.is_notification) return;
+        std::lock_guard<std::mutex> lock(mutex);
+        bump_locked(seen_, m.method);
+    }
+    std::vector<std::string> subscriptions() const {
+        std::vector<std::string> all;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            for (const auto& s : sessions_) all.insert(all.end(), s.second.subscriptions.begin(), s.second.subscriptions.end());
+        }
+        std::sort(all.begin(), all.end());
+        all.erase(std::unique(all.begin(), all.end()), all.end());
+        return all;
+    }
+    std::vector<std::string> subscriptions(std::string_view session_id) const {
+        std::lock_guard<std::mutex> lock(mutex);
+        const auto it = sessions_.find(std::string(session_id));
+        if (it == sessions_.end()) return {};
+        return it->second.subscriptions;
+    }
+    std::optional<std::string> log_level(std::string_view session_id) const {
+        std::lock_guard<std::mutex> lock(mutex);
+        const auto it = sessions_.find(std::string(session_id));
+        if (it == sessions_.end()) return std::nullopt;
+        return it->second.log_level;
+    }
+    std::vector<client_answer> client_answers() const {
+        std::lock_guard<std::mutex> lock(mutex);
+        return {answers_.begin(), answers_.end()};
+    }
+    std::vector<cancellation> cancellations() const {
+        std::lock_guard<std::mutex> lock(mutex);
+        return {cancellations_.begin(), cancellations_.end()};
     }
 
     void inject(fault f, fault_match m, std::size_t times) {
@@ -731,7 +940,9 @@ public:
             return m;
         }
         if (valid_version && !env.method && (env.has_result || env.has_error) && has_id) {
-            return m;  // a response to a server request: accepted, nothing to do
+            m.is_response = true;  // a response to a server request
+            m.id_raw = std::move(env.id_raw);
+            return m;
         }
         error = transport_error(400, -32600, "Invalid Request");
         return std::nullopt;
@@ -782,6 +993,9 @@ public:
                                    "Bad Request: Unsupported protocol version: " + printable_ascii(*protocol_version));
         }
         if (!m.is_request) {
+            const std::string session = session_id ? std::string(*session_id) : std::string();
+            if (m.is_response) on_client_answer(session, m.id_raw, body);
+            if (m.is_notification && m.method == "notifications/cancelled") on_cancelled(session, body);
             reply r;
             r.status = 202;
             return r;
@@ -789,6 +1003,10 @@ public:
         if (m.method == "ping") return rpc_result(m.id_raw, "{}");
         if (m.method == "tools/list") return rpc_result(m.id_raw, flaky_tools_json);
         if (m.method == "tools/call") return call_tool(m, body);
+        if (m.method == "resources/subscribe" || m.method == "resources/unsubscribe") {
+            return subscribe(m, body, session_id.value_or(std::string_view{}));
+        }
+        if (m.method == "logging/setLevel") return set_level(m, body, session_id.value_or(std::string_view{}));
         return rpc_error(m.id_raw, -32601, "Method not found");
     }
 
@@ -883,20 +1101,70 @@ public:
 
     reply handle_delete(std::optional<std::string_view> session_id) {
         if (!session_id) return missing_session_id();
-        {
-            std::lock_guard<std::mutex> lock(mutex);
-            const auto it = sessions_.find(std::string(*session_id));
-            if (it != sessions_.end()) {
-                sessions_.erase(it);
-                sessions_alive = sessions_.size();
-                ++deletes;
-                return reply{};
-            }
+        if (expire(*session_id)) {
+            ++deletes;
+            return reply{};
         }
         return lost_session();
     }
 
+    /// What a GET for the listening stream gets: a refusal, or the stream's first events (its
+    /// priming event, or the replay after `Last-Event-ID`) and the stream it replaces, if any.
+    struct listen_answer {
+        std::optional<reply> refusal;
+        std::string events;
+        std::string session_id;
+        std::shared_ptr<connection> replaced;
+    };
+
+    // I/O thread. The listening-stream machinery, defined after `connection`.
+    listen_answer open_listening(std::optional<std::string_view> session_id,
+                                 std::optional<std::string_view> protocol_version,
+                                 std::optional<std::string_view> last_event_id,
+                                 const std::shared_ptr<connection>& self);
+    std::size_t notify(std::string_view only_session, std::string_view method, std::string_view params_json);
+    std::size_t resource_updated(std::string_view uri);
+    std::size_t log(std::string_view level, std::string_view data);
+    std::optional<std::string> request_on_listen(std::string_view only_session, std::string_view method,
+                                                 std::string_view params_json);
+    std::size_t drop_listening();
+    /// `ask`: registers its server request (and the call as in flight); returns the request's
+    /// JSON, or nullopt when the session is gone.
+    std::optional<std::string> begin_ask(const std::string& session_id, const std::string& call_id, const reply& call,
+                                         const std::shared_ptr<connection>& self);
+    /// `progress` with a token: registers the call as in flight.
+    void begin_call(const std::string& session_id, const std::string& call_id, const std::shared_ptr<connection>& self);
+    /// The call `call_id` of the session is no longer in flight.
+    void end_call(const std::string& session_id, const std::string& call_id);
+
 private:
+    struct pending_server_request {
+        std::string id;  // raw JSON
+        std::string method;
+        std::weak_ptr<connection> waiter;  // the `ask` call waiting for the answer; none for request_on_listen
+    };
+    struct listen_event {
+        std::uint64_t sequence = 0;
+        std::string data;  // empty: a priming event
+    };
+    struct call_in_flight {
+        std::string id;  // the tools/call's id, raw
+        std::weak_ptr<connection> stream;
+    };
+    struct session_state {
+        std::string protocol_version;
+        std::uint64_t number = 0;  // names the listening-stream event ids
+        std::deque<stored_stream> streams;  // at most options.max_resumable_streams, oldest first
+        std::vector<std::string> subscriptions;  // sorted, unique, at most flaky_max_subscriptions
+        std::optional<std::string> log_level;
+        std::weak_ptr<connection> listener;  // the listening stream (I/O thread)
+        std::deque<listen_event> listen_events;  // at most options.listening_events_kept, oldest first
+        std::uint64_t next_listen_sequence = 1;
+        std::uint64_t next_request_id = 0;  // server requests: 0, 1, ...
+        std::deque<pending_server_request> pending;  // at most flaky_max_pending_server_requests
+        std::deque<call_in_flight> in_flight;  // at most flaky_max_calls_in_flight
+    };
+
     struct queued_fault {
         fault what;
         fault_match match;
@@ -937,13 +1205,19 @@ private:
             do {
                 id = new_session_id();
             } while (sessions_.find(id) != sessions_.end());
-            sessions_.emplace(id, session_state{version, {}});
+            session_state state;
+            state.protocol_version = version;
+            state.number = ++sessions_numbered_;
+            sessions_.emplace(id, std::move(state));
             sessions_alive = sessions_.size();
         }
         ++initializes;
         std::string result = R"({"protocolVersion":)";
         append_json_string(result, version);
-        result += R"(,"capabilities":{"tools":{}},"serverInfo":{"name":"flaky_server","version":"1"}})";
+        result += options.advertise_subscriptions_and_logging
+                      ? R"(,"capabilities":{"tools":{},"resources":{"subscribe":true},"logging":{}})"
+                      : R"(,"capabilities":{"tools":{}})";
+        result += R"(,"serverInfo":{"name":"flaky_server","version":"1"}})";
         reply r = rpc_result(m.id_raw, result);
         r.session_id = std::move(id);
         return r;
@@ -970,11 +1244,174 @@ private:
         return decode_string(*raw);
     }
 
+    static std::optional<std::string_view> raw_argument(std::string_view body, std::string_view name) {
+        const auto params = find_member(body, "params");
+        if (!params) return std::nullopt;
+        const auto arguments = find_member(*params, "arguments");
+        if (!arguments) return std::nullopt;
+        return find_member(*arguments, name);
+    }
+
+    // With `mutex` held: counts one more `key` in `map`, unless that would make it hold more than
+    // `max_counter_keys` keys.
+    void bump_locked(std::unordered_map<std::string, std::uint64_t>& map, const std::string& key) {
+        auto it = map.find(key);
+        if (it == map.end()) {
+            if (map.size() >= options.max_counter_keys) return;
+            it = map.emplace(key, 0).first;
+        }
+        ++it->second;
+    }
+
+    void count_tool_run(const std::string& tool) {
+        std::lock_guard<std::mutex> lock(mutex);
+        bump_locked(tool_runs_, tool);
+    }
+
+    // With `mutex` held: the connections of the session's streams (listening, `ask`, `progress`),
+    // to close when the session ends.
+    static void collect_streams_locked(session_state& s, std::vector<std::weak_ptr<connection>>& out) {
+        out.push_back(std::move(s.listener));
+        for (auto& p : s.pending) out.push_back(std::move(p.waiter));
+        for (auto& c : s.in_flight) out.push_back(std::move(c.stream));
+    }
+
+    // Closes those connections on the I/O thread (posted: callable from any thread).
+    static void close_later(std::vector<std::weak_ptr<connection>>& doomed);
+
+    // With `mutex` held: stores a listening-stream event (`json`, or a priming event when empty)
+    // of the session and returns it as SSE text.
+    std::string store_listen_event_locked(session_state& s, std::string_view json) {
+        const std::uint64_t sequence = s.next_listen_sequence++;
+        if (options.listening_events_kept > 0) {
+            while (s.listen_events.size() >= options.listening_events_kept) s.listen_events.pop_front();
+            s.listen_events.push_back(listen_event{sequence, std::string(json)});
+        }
+        std::string text;
+        const std::string name = listen_event_name(s.number, sequence);
+        if (json.empty()) append_priming_event(text, name, options.listening_retry);
+        else append_sse_event(text, name, json);
+        return text;
+    }
+
+    // With `mutex` held: a new server request of the session, registered as pending.
+    std::string new_server_request_locked(session_state& s, std::string_view method, std::string_view params_json,
+                                          std::weak_ptr<connection> waiter) {
+        std::string id = std::to_string(s.next_request_id++);
+        while (s.pending.size() >= flaky_max_pending_server_requests) s.pending.pop_front();
+        s.pending.push_back(pending_server_request{id, std::string(method), std::move(waiter)});
+        return jsonrpc_request(id, method, params_json);
+    }
+
+    // Sends `make(session)` (when not empty) to the listening stream of every session (or of
+    // `only_session` when not empty), storing it for replay; returns how many open streams got it.
+    std::size_t deliver(std::string_view only_session, const std::function<std::string(const session_state&)>& make);
+
+    // Records a response POSTed by the client and hands it to the `ask` call waiting for it.
+    void on_client_answer(const std::string& session_id, const std::string& id_raw, std::string_view body);
+    // Records a `notifications/cancelled` and stops the call it names, if in flight.
+    void on_cancelled(const std::string& session_id, std::string_view body);
+
+    template <class Record>
+    static void record_locked(std::deque<Record>& records, Record r) {
+        while (records.size() >= flaky_max_records) records.pop_front();
+        records.push_back(std::move(r));
+    }
+
+    reply subscribe(const message_info& m, std::string_view body, std::string_view session_id) {
+        const bool on = m.method == "resources/subscribe";
+        std::optional<std::string> uri;
+        if (const auto params = find_member(body, "params")) {
+            if (const auto raw = find_member(*params, "uri")) uri = decode_string(*raw);
+        }
+        if (!uri) return rpc_error(m.id_raw, -32602, "Invalid params: " + m.method + " needs a string \"uri\"");
+        std::lock_guard<std::mutex> lock(mutex);
+        const auto it = sessions_.find(std::string(session_id));
+        if (it == sessions_.end()) return rpc_result(m.id_raw, "{}");  // sessionless: nothing to keep
+        auto& list = it->second.subscriptions;
+        const auto at = std::lower_bound(list.begin(), list.end(), *uri);
+        const bool present = at != list.end() && *at == *uri;
+        if (on && !present) {
+            if (list.size() >= flaky_max_subscriptions) {
+                return rpc_error(m.id_raw, -32602, "Invalid params: too many subscriptions");
+            }
+            list.insert(at, std::move(*uri));
+        } else if (!on && present) {
+            list.erase(at);
+        }
+        return rpc_result(m.id_raw, "{}");
+    }
+
+    reply set_level(const message_info& m, std::string_view body, std::string_view session_id) {
+        std::optional<std::string> level;
+        if (const auto params = find_member(body, "params")) {
+            if (const auto raw = find_member(*params, "level")) level = decode_string(*raw);
+        }
+        if (!level || !log_level_rank(*level)) {
+            return rpc_error(m.id_raw, -32602, "Invalid params: logging/setLevel needs a \"level\" of RFC 5424");
+        }
+        ++set_level_calls;
+        std::lock_guard<std::mutex> lock(mutex);
+        const auto it = sessions_.find(std::string(session_id));
+        if (it != sessions_.end()) it->second.log_level = std::move(level);
+        return rpc_result(m.id_raw, "{}");
+    }
+
     reply call_tool(const message_info& m, std::string_view body) {
         if (m.tool == "echo") {
             const auto text = string_argument(body, "text");
             if (!text) return rpc_error(m.id_raw, -32602, "Invalid params: echo needs a string argument \"text\"");
+            count_tool_run(m.tool);
             return text_result(m.id_raw, *text);
+        }
+        if (m.tool == "ask") {
+            if (options.sessionless) return rpc_error(m.id_raw, -32602, "Invalid params: ask needs a session");
+            reply r;
+            r.call = reply::call_kind::ask;
+            r.call_id = m.id_raw;
+            r.ask_method = std::string(flaky_default_ask_method);
+            r.ask_params = std::string(flaky_default_ask_params);
+            if (const auto method = raw_argument(body, "method")) {
+                auto decoded = decode_string(*method);
+                if (!decoded || decoded->empty()) {
+                    return rpc_error(m.id_raw, -32602, "Invalid params: ask's \"method\" must be a non-empty string");
+                }
+                if (*decoded != r.ask_method) r.ask_params.clear();
+                r.ask_method = std::move(*decoded);
+            }
+            if (const auto params = raw_argument(body, "params")) r.ask_params = std::string(*params);
+            count_tool_run(m.tool);
+            return r;
+        }
+        if (m.tool == "progress") {
+            std::int64_t steps = 3;
+            std::int64_t interval = 20;
+            if (const auto raw = raw_argument(body, "steps")) {
+                const auto v = decode_integer(*raw);
+                if (!v || *v < 0) return rpc_error(m.id_raw, -32602, "Invalid params: \"steps\" must be an integer >= 0");
+                steps = std::min<std::int64_t>(*v, static_cast<std::int64_t>(flaky_max_progress_steps));
+            }
+            if (const auto raw = raw_argument(body, "interval_ms")) {
+                const auto v = decode_integer(*raw);
+                if (!v || *v < 0) {
+                    return rpc_error(m.id_raw, -32602, "Invalid params: \"interval_ms\" must be an integer >= 0");
+                }
+                interval = std::min(*v, flaky_max_progress_interval_ms);
+            }
+            reply r;
+            r.call = reply::call_kind::progress;
+            r.call_id = m.id_raw;
+            r.progress_steps = static_cast<std::size_t>(steps);
+            r.progress_interval = std::chrono::milliseconds(interval);
+            if (const auto params = find_member(body, "params")) {
+                if (const auto meta = find_member(*params, "_meta")) {
+                    if (const auto token = find_member(*meta, "progressToken")) {
+                        if (token->front() == '"' || decode_integer(*token)) r.progress_token = std::string(*token);
+                    }
+                }
+            }
+            count_tool_run(m.tool);
+            return r;
         }
         if (m.tool == "count" || m.tool == "executions") {
             auto key = string_argument(body, "key");
@@ -994,6 +1431,7 @@ private:
                 } else if (it != counters_.end()) {
                     value = it->second;
                 }
+                bump_locked(tool_runs_, m.tool);
             }
             return text_result(m.id_raw, std::to_string(value));
         }
@@ -1001,17 +1439,18 @@ private:
         return rpc_error(m.id_raw, -32602, "Unknown tool: " + m.tool);
     }
 
-    struct session_state {
-        std::string protocol_version;
-        std::deque<stored_stream> streams;  // at most options.max_resumable_streams, oldest first
-    };
-
     response_mode mode_;
     lost_session_style style_;
     bool resumption_;
+    bool listening_;
     std::mt19937_64 random_;
+    std::uint64_t sessions_numbered_ = 0;
     std::unordered_map<std::string, session_state> sessions_;
     std::unordered_map<std::string, std::uint64_t> counters_;
+    std::unordered_map<std::string, std::uint64_t> seen_;       // at most options.max_counter_keys
+    std::unordered_map<std::string, std::uint64_t> tool_runs_;  // at most options.max_counter_keys
+    std::deque<client_answer> answers_;                         // at most flaky_max_records
+    std::deque<cancellation> cancellations_;                    // at most flaky_max_records
     std::deque<queued_fault> faults_;
 };
 
@@ -1031,8 +1470,9 @@ public:
     connection& operator=(const connection&) = delete;
 
     ~connection() {
-        // The socket closes with the stream; only the count is left to settle.
+        // The socket closes with the stream; only the counts are left to settle.
         if (!closed_) --core_.open_connections;
+        release_listening();
     }
 
     void start() { read_request(); }
@@ -1041,6 +1481,8 @@ public:
     void abort() noexcept {
         if (closed_) return;
         closed_ = true;
+        ask_waiting_ = false;
+        release_listening();
         try {
             timer_.cancel();
         } catch (...) {
@@ -1049,8 +1491,67 @@ public:
         --core_.open_connections;
     }
 
+    /// Any thread: `abort()` on the I/O thread.
+    void close_later() {
+        net::post(stream_.get_executor(), [self = shared_from_this()] { self->abort(); });
+    }
+
+    /// Whether this is a listening stream still open (I/O thread).
+    bool listening_open() const noexcept { return role_ == role::listening && !closed_ && !ending_; }
+
+    /// I/O thread: sends one event (SSE text) on this listening stream; false if it is not open.
+    bool push_event(std::string_view sse_text) {
+        if (!listening_open()) return false;
+        if (!queue_event(sse_text)) return false;
+        pump();
+        return !closed_;
+    }
+
+    /// I/O thread: ends this listening stream cleanly (the last chunk), then closes: it was replaced.
+    void end_listening() {
+        if (listening_open()) end_stream();
+    }
+
+    /// I/O thread: the client answered this `ask` call's server request with `message`: the
+    /// call's result carries it, then the stream ends.
+    void ask_answered(std::string_view message) {
+        if (closed_ || !ask_waiting_) return;
+        ask_waiting_ = false;
+        cancel_timer();
+        core_.end_call(session_, call_id_);
+        std::string event;
+        append_sse_event(event, core_.next_event_id++, text_result(call_id_, message).body);
+        queue_event(event);
+        end_stream();
+    }
+
+    /// I/O thread: the client cancelled this connection's `ask` or `progress` call: its stream
+    /// ends without a response. False when no such call runs here.
+    bool cancel_call() {
+        if (closed_ || ending_ || (role_ != role::ask && role_ != role::progress)) return false;
+        ask_waiting_ = false;
+        cancel_timer();
+        end_stream();
+        return true;
+    }
+
 private:
     enum class then : unsigned char { read, read_body, linger, close };
+    /// What the connection does once a request turned it into an event stream.
+    enum class role : unsigned char { request, listening, ask, progress };
+
+    void cancel_timer() noexcept {
+        try {
+            timer_.cancel();
+        } catch (...) {
+        }
+    }
+
+    void release_listening() noexcept {
+        if (!listening_counted_) return;
+        listening_counted_ = false;
+        --core_.listening_open;
+    }
 
     static std::chrono::milliseconds linger_time(const flaky_server_options& o) {
         return std::min<std::chrono::milliseconds>(o.idle_timeout, std::chrono::seconds(2));
@@ -1118,6 +1619,15 @@ private:
     }
 
     void on_get() {
+        const auto last = header("Last-Event-ID");
+        if (!last || parse_listen_event_id(*last)) {
+            auto a = core_.open_listening(header("Mcp-Session-Id"), header("MCP-Protocol-Version"), last,
+                                          shared_from_this());
+            if (a.refusal) return send(std::move(*a.refusal));
+            if (a.replaced) a.replaced->end_listening();
+            session_ = std::move(a.session_id);
+            return start_stream(role::listening, a.events);
+        }
         resumption_answer a =
             core_.handle_get(header("Mcp-Session-Id"), header("MCP-Protocol-Version"), header("Last-Event-ID"));
         if (a.refusal) return send(std::move(*a.refusal));
@@ -1139,6 +1649,7 @@ private:
         auto info = core_.classify(parser_->get().body(), error);
         if (!info) return send(std::move(error));
         message_ = std::move(*info);
+        core_.note_seen(message_);
         fault_ = core_.take_fault(message_);
         if (!fault_) return execute();
         switch (fault_->kind) {
@@ -1162,11 +1673,181 @@ private:
         reply r = core_.handle_post(message_, parser_->get().body(), header("Mcp-Session-Id"),
                                     header("MCP-Protocol-Version"));
         if (fault_ && fault_->kind == fault_kind::reset_after_execute) return reset();
+        if (r.call != reply::call_kind::none) {
+            // Not resumable: a cut fault cuts the call's stream before it starts.
+            if (fault_ && (fault_->kind == fault_kind::cut_stream_after_event ||
+                           fault_->kind == fault_kind::cut_stream_after_priming)) {
+                return cut_stream();
+            }
+            return start_call(std::move(r));
+        }
         if (fault_ && fault_->kind == fault_kind::cut_stream_after_event) return cut_stream();
         if (fault_ && fault_->kind == fault_kind::cut_stream_after_priming) {
             return cut_stream(core_.cut_stream(*fault_, r, header("Mcp-Session-Id")));
         }
         send(std::move(r));
+    }
+
+    // `ask` and `progress`: the call's event stream (or, for `progress` without a token, a wait).
+    void start_call(reply r) {
+        call_id_ = std::move(r.call_id);
+        session_ = std::string(header("Mcp-Session-Id").value_or(std::string_view{}));
+        if (r.call == reply::call_kind::progress && r.progress_token.empty()) {
+            // No token: wait for the whole run, then answer as any request.
+            timer_.expires_after(r.progress_interval * static_cast<int>(r.progress_steps));
+            timer_.async_wait([self = shared_from_this(), steps = r.progress_steps](const error_code& ec) {
+                if (self->closed_ || ec) return;
+                self->send(text_result(self->call_id_, "done " + std::to_string(steps)));
+            });
+            return;
+        }
+        std::string events;
+        append_priming_event(events, std::to_string(core_.next_event_id++), std::nullopt);
+        if (r.call == reply::call_kind::ask) {
+            const auto request = core_.begin_ask(session_, call_id_, r, shared_from_this());
+            if (!request) return send(rpc_error(call_id_, -32000, "Session not found"));
+            append_sse_event(events, core_.next_event_id++, *request);
+            ask_waiting_ = true;
+            start_stream(role::ask, events);
+            timer_.expires_after(core_.options.ask_timeout);
+            timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+                if (ec || self->closed_ || !self->ask_waiting_) return;
+                self->ask_waiting_ = false;
+                self->core_.end_call(self->session_, self->call_id_);
+                std::string event;
+                append_sse_event(event, self->core_.next_event_id++,
+                                 rpc_error(self->call_id_, -32000, "no answer from the client").body);
+                self->queue_event(event);
+                self->end_stream();
+            });
+            return;
+        }
+        core_.begin_call(session_, call_id_, shared_from_this());
+        progress_token_ = std::move(r.progress_token);
+        progress_steps_ = r.progress_steps;
+        progress_interval_ = r.progress_interval;
+        start_stream(role::progress, events);
+        progress_tick();
+    }
+
+    void progress_tick() {
+        if (progress_done_ >= progress_steps_) {
+            core_.end_call(session_, call_id_);
+            std::string event;
+            append_sse_event(event, core_.next_event_id++,
+                             text_result(call_id_, "done " + std::to_string(progress_steps_)).body);
+            queue_event(event);
+            return end_stream();
+        }
+        timer_.expires_after(progress_interval_);
+        timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+            if (ec || self->closed_ || self->ending_) return;
+            const std::size_t k = ++self->progress_done_;
+            std::string params = R"({"progressToken":)";
+            params += self->progress_token_;
+            params += R"(,"progress":)";
+            params += std::to_string(k);
+            params += R"(,"total":)";
+            params += std::to_string(self->progress_steps_);
+            params += R"(,"message":"step )";
+            params += std::to_string(k);
+            params += R"("})";
+            std::string event;
+            append_sse_event(event, self->core_.next_event_id++, jsonrpc_notification("notifications/progress", params));
+            if (!self->queue_event(event)) return;
+            self->pump();
+            self->progress_tick();
+        });
+    }
+
+    // Turns this connection into an event stream: the head and `first_events`, then more events
+    // as they come; it ends with `end_stream()` (then closes: the head says `Connection: close`)
+    // or when either side closes. Its writes have no deadline; a client that reads too slowly
+    // is cut off once `flaky_max_stream_backlog` bytes wait.
+    void start_stream(role r, std::string_view first_events) {
+        role_ = r;
+        if (r == role::listening) {
+            listening_counted_ = true;
+            ++core_.listening_open;
+        }
+        stream_.expires_never();
+        std::string head;
+        append_sse_head(head, http11_, false);
+        queue_raw(std::move(head));
+        if (!first_events.empty()) queue_event(first_events);
+        pump();
+        watch();
+    }
+
+    bool queue_raw(std::string bytes) {
+        if (closed_ || ending_) return false;
+        backlog_bytes_ += bytes.size();
+        backlog_.push_back(std::move(bytes));
+        if (backlog_bytes_ > flaky_max_stream_backlog) {
+            abort();
+            return false;
+        }
+        return true;
+    }
+
+    bool queue_event(std::string_view sse_text) {
+        if (!http11_) return queue_raw(std::string(sse_text));
+        std::string chunk;
+        append_chunk(chunk, sse_text);
+        return queue_raw(std::move(chunk));
+    }
+
+    // The last chunk, then a half-close once it is written; the connection closes when the
+    // client closes, or after `linger_time`.
+    void end_stream() {
+        if (closed_ || ending_) return;
+        if (http11_) {
+            backlog_bytes_ += 5;
+            backlog_.push_back("0\r\n\r\n");
+        }
+        ending_ = true;
+        ask_waiting_ = false;
+        release_listening();
+        pump();
+    }
+
+    void pump() {
+        if (writing_ || closed_) return;
+        if (backlog_.empty()) {
+            if (ending_ && !ended_) {
+                ended_ = true;
+                error_code ec;
+                stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+                timer_.expires_after(linger_time(core_.options));
+                timer_.async_wait([self = shared_from_this()](const error_code& wait_ec) {
+                    if (!wait_ec) self->abort();
+                });
+            }
+            return;
+        }
+        stream_out_.clear();
+        while (!backlog_.empty()) {
+            stream_out_ += backlog_.front();
+            backlog_.pop_front();
+        }
+        backlog_bytes_ = 0;
+        writing_ = true;
+        net::async_write(stream_, net::buffer(stream_out_), [self = shared_from_this()](const error_code& ec, std::size_t) {
+            self->writing_ = false;
+            if (self->closed_) return;
+            if (ec) return self->abort();
+            self->pump();
+        });
+    }
+
+    // Reads (and discards, bounded) while the stream is open, to see the client close it.
+    void watch() {
+        stream_.async_read_some(net::buffer(drain_), [self = shared_from_this()](const error_code& ec, std::size_t n) {
+            if (self->closed_) return;
+            self->drained_ += n;
+            if (ec || self->drained_ > self->core_.options.max_body_size) return self->abort();
+            self->watch();
+        });
     }
 
     static reply fault_reply(const fault& f) {
@@ -1282,7 +1963,260 @@ private:
     bool keep_alive_ = false;
     bool http11_ = true;
     bool closed_ = false;
+    // Event streams (listening, `ask`, `progress`).
+    role role_ = role::request;
+    std::string session_;  // the session of the stream
+    std::string call_id_;  // ask, progress: the tools/call's id, raw
+    std::deque<std::string> backlog_;  // bytes to write, framed
+    std::size_t backlog_bytes_ = 0;
+    std::string stream_out_;  // being written
+    bool writing_ = false;
+    bool ending_ = false;  // the last chunk is queued: nothing more
+    bool ended_ = false;   // written; half-closed
+    bool listening_counted_ = false;  // counted in core_.listening_open
+    bool ask_waiting_ = false;
+    std::string progress_token_;  // raw JSON
+    std::size_t progress_steps_ = 0;
+    std::size_t progress_done_ = 0;
+    std::chrono::milliseconds progress_interval_{0};
 };
+
+inline void server_core::close_later(std::vector<std::weak_ptr<connection>>& doomed) {
+    for (const auto& w : doomed) {
+        if (const auto c = w.lock()) c->close_later();
+    }
+}
+
+inline server_core::listen_answer server_core::open_listening(std::optional<std::string_view> session_id,
+                                                              std::optional<std::string_view> protocol_version,
+                                                              std::optional<std::string_view> last_event_id,
+                                                              const std::shared_ptr<connection>& self) {
+    listen_answer a;
+    if (last_event_id) ++resumption_requests;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!listening_ || options.sessionless || (last_event_id && !resumption_)) {
+            a.refusal = method_not_allowed(false);
+            return a;
+        }
+    }
+    if (!session_id) {
+        a.refusal = missing_session_id();
+        return a;
+    }
+    if (!known(*session_id)) {
+        a.refusal = lost_session();
+        return a;
+    }
+    if (protocol_version && !flaky_supports_version(*protocol_version)) {
+        a.refusal = transport_error(400, -32000,
+                                    "Bad Request: Unsupported protocol version: " + printable_ascii(*protocol_version));
+        return a;
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    const auto it = sessions_.find(std::string(*session_id));
+    if (it == sessions_.end()) {  // cannot happen on the I/O thread, but cheap to check
+        a.refusal = transport_error(400, -32000, "Bad Request: Unknown Last-Event-ID");
+        return a;
+    }
+    session_state& s = it->second;
+    if (last_event_id) {
+        const auto wanted = parse_listen_event_id(*last_event_id);
+        const auto at = std::find_if(s.listen_events.begin(), s.listen_events.end(),
+                                     [&](const listen_event& e) { return e.sequence == wanted->sequence; });
+        if (wanted->session_number != s.number || at == s.listen_events.end()) {
+            a.refusal = transport_error(400, -32000, "Bad Request: Unknown Last-Event-ID");
+            return a;
+        }
+        for (auto e = std::next(at); e != s.listen_events.end(); ++e) {
+            if (!e->data.empty()) append_sse_event(a.events, listen_event_name(s.number, e->sequence), e->data);
+        }
+        ++listening_resumes;
+    } else {
+        a.events = store_listen_event_locked(s, {});  // the priming event
+    }
+    a.replaced = s.listener.lock();
+    s.listener = self;
+    a.session_id = std::string(*session_id);
+    ++listening_opened;
+    return a;
+}
+
+inline std::size_t server_core::deliver(std::string_view only_session,
+                                        const std::function<std::string(const session_state&)>& make) {
+    std::vector<std::pair<std::shared_ptr<connection>, std::string>> sends;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        for (auto& entry : sessions_) {
+            if (!only_session.empty() && entry.first != only_session) continue;
+            const std::string json = make(entry.second);
+            if (json.empty()) continue;
+            std::string text = store_listen_event_locked(entry.second, json);
+            if (auto c = entry.second.listener.lock()) sends.emplace_back(std::move(c), std::move(text));
+        }
+    }
+    std::size_t delivered = 0;
+    for (const auto& send : sends) {
+        if (send.first->push_event(send.second)) ++delivered;
+    }
+    return delivered;
+}
+
+inline std::size_t server_core::notify(std::string_view only_session, std::string_view method,
+                                       std::string_view params_json) {
+    if (!only_session.empty() && !known(only_session)) return 0;
+    const std::string json = jsonrpc_notification(method, params_json);
+    return deliver(only_session, [&](const session_state&) { return json; });
+}
+
+inline std::size_t server_core::resource_updated(std::string_view uri) {
+    std::string params = R"({"uri":)";
+    append_json_string(params, uri);
+    params += '}';
+    const std::string json = jsonrpc_notification("notifications/resources/updated", params);
+    return deliver({}, [&](const session_state& s) {
+        return std::binary_search(s.subscriptions.begin(), s.subscriptions.end(), uri) ? json : std::string();
+    });
+}
+
+inline std::size_t server_core::log(std::string_view level, std::string_view data) {
+    const auto rank = log_level_rank(level);
+    if (!rank) return 0;
+    std::string params = R"({"level":)";
+    append_json_string(params, level);
+    params += R"(,"data":)";
+    append_json_string(params, data);
+    params += '}';
+    const std::string json = jsonrpc_notification("notifications/message", params);
+    return deliver({}, [&](const session_state& s) {
+        if (!s.log_level) return std::string();
+        const auto wanted = log_level_rank(*s.log_level);
+        return wanted && *rank >= *wanted ? json : std::string();
+    });
+}
+
+inline std::optional<std::string> server_core::request_on_listen(std::string_view only_session,
+                                                                 std::string_view method,
+                                                                 std::string_view params_json) {
+    std::shared_ptr<connection> stream;
+    std::string id;
+    std::string text;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        for (auto& entry : sessions_) {
+            if (!only_session.empty() && entry.first != only_session) continue;
+            auto c = entry.second.listener.lock();
+            if (!c || !c->listening_open()) continue;
+            session_state& s = entry.second;
+            id = std::to_string(s.next_request_id);
+            text = store_listen_event_locked(s, new_server_request_locked(s, method, params_json, {}));
+            stream = std::move(c);
+            break;
+        }
+    }
+    if (!stream) return std::nullopt;
+    stream->push_event(text);
+    return id;
+}
+
+inline std::size_t server_core::drop_listening() {
+    std::vector<std::shared_ptr<connection>> streams;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        for (auto& entry : sessions_) {
+            if (auto c = entry.second.listener.lock()) streams.push_back(std::move(c));
+            entry.second.listener.reset();
+        }
+    }
+    std::size_t dropped = 0;
+    for (const auto& c : streams) {
+        if (!c->listening_open()) continue;
+        ++dropped;
+        c->abort();
+    }
+    return dropped;
+}
+
+inline std::optional<std::string> server_core::begin_ask(const std::string& session_id, const std::string& call_id,
+                                                         const reply& call, const std::shared_ptr<connection>& self) {
+    std::lock_guard<std::mutex> lock(mutex);
+    const auto it = sessions_.find(session_id);
+    if (it == sessions_.end()) return std::nullopt;
+    session_state& s = it->second;
+    while (s.in_flight.size() >= flaky_max_calls_in_flight) s.in_flight.pop_front();
+    s.in_flight.push_back(call_in_flight{call_id, self});
+    return new_server_request_locked(s, call.ask_method, call.ask_params, self);
+}
+
+inline void server_core::begin_call(const std::string& session_id, const std::string& call_id,
+                                    const std::shared_ptr<connection>& self) {
+    std::lock_guard<std::mutex> lock(mutex);
+    const auto it = sessions_.find(session_id);
+    if (it == sessions_.end()) return;
+    auto& calls = it->second.in_flight;
+    while (calls.size() >= flaky_max_calls_in_flight) calls.pop_front();
+    calls.push_back(call_in_flight{call_id, self});
+}
+
+inline void server_core::end_call(const std::string& session_id, const std::string& call_id) {
+    std::lock_guard<std::mutex> lock(mutex);
+    const auto it = sessions_.find(session_id);
+    if (it == sessions_.end()) return;
+    auto& calls = it->second.in_flight;
+    calls.erase(std::remove_if(calls.begin(), calls.end(), [&](const call_in_flight& c) { return c.id == call_id; }),
+                calls.end());
+}
+
+inline void server_core::on_client_answer(const std::string& session_id, const std::string& id_raw,
+                                          std::string_view body) {
+    std::shared_ptr<connection> waiter;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        const auto it = sessions_.find(session_id);
+        if (it == sessions_.end()) {
+            ++unexpected_answers;
+            return;
+        }
+        auto& pending = it->second.pending;
+        const auto p = std::find_if(pending.begin(), pending.end(),
+                                    [&](const pending_server_request& r) { return r.id == id_raw; });
+        if (p == pending.end()) {
+            ++unexpected_answers;
+            return;
+        }
+        record_locked(answers_, client_answer{session_id, p->id, p->method,
+                                              std::string(body.substr(0, flaky_max_recorded_message))});
+        waiter = p->waiter.lock();
+        pending.erase(p);
+    }
+    if (waiter) waiter->ask_answered(body);
+}
+
+inline void server_core::on_cancelled(const std::string& session_id, std::string_view body) {
+    cancellation c;
+    c.session_id = session_id;
+    if (const auto params = find_member(body, "params")) {
+        if (const auto id = find_member(*params, "requestId")) c.request_id = std::string(*id);
+        if (const auto reason = find_member(*params, "reason")) c.reason = decode_string(*reason).value_or("");
+    }
+    std::shared_ptr<connection> call;
+    if (!c.request_id.empty()) {
+        std::lock_guard<std::mutex> lock(mutex);
+        const auto it = sessions_.find(session_id);
+        if (it != sessions_.end()) {
+            auto& calls = it->second.in_flight;
+            const auto at = std::find_if(calls.begin(), calls.end(),
+                                         [&](const call_in_flight& f) { return f.id == c.request_id; });
+            if (at != calls.end()) {
+                call = at->stream.lock();
+                calls.erase(at);
+            }
+        }
+    }
+    c.in_flight = call && call->cancel_call();
+    std::lock_guard<std::mutex> lock(mutex);
+    record_locked(cancellations_, std::move(c));
+}
 
 }  // namespace detail
 
@@ -1298,19 +2232,62 @@ private:
 ///   is required`; unknown or expired -> the `lost_session_style` answer; then an unsupported
 ///   `MCP-Protocol-Version` header -> 400 `Bad Request: Unsupported protocol version: X`.
 /// - notifications and responses: 202 without a body. `ping` -> `{}`. `tools/list` -> `echo`
-///   (`{text}`), `count` (`{key}`, not idempotent), `executions` (`{key}`, read-only).
-///   `tools/call`: echo returns its text; count increments the counter `key` and returns its new
-///   value as text; executions returns it. Other methods: JSON-RPC -32601 with 200.
+///   (`{text}`), `count` (`{key}`, not idempotent), `executions` (`{key}`, read-only), `ask`,
+///   `progress` (below). `tools/call`: echo returns its text; count increments the counter `key`
+///   and returns its new value as text; executions returns it. Other methods: JSON-RPC -32601 with 200.
+/// - `resources/subscribe` / `resources/unsubscribe` `{uri}` -> `{}`: the session's set of
+///   URIs (`subscriptions()`, at most 1024 per session); `logging/setLevel` `{level}` (an RFC
+///   5424 name) -> `{}` (`log_level()`); a missing or bad argument: -32602. Both are forgotten
+///   with the session. The `initialize` result advertises them only with
+///   `flaky_server_options::advertise_subscriptions_and_logging`.
+/// - `notifications/cancelled` `{requestId, reason}`: recorded (`cancellations()`); a running
+///   `ask` or `progress` call of the session with that id stops, its stream ending without a
+///   response. A JSON-RPC response: matched to the session's pending server request with that
+///   id (recorded in `client_answers()`, handed to the `ask` call waiting for it) or counted in
+///   `unexpected_answers()`.
 /// - malformed JSON: 400 with JSON-RPC -32700 (id null); not a JSON-RPC message: 400 -32600.
-/// DELETE with a live session id ends it (200); GET without `Last-Event-ID` and other methods: 405.
+/// DELETE with a live session id ends it (200). GET: the listening stream or a resumption (below);
+/// other methods: 405.
+///
+/// Calls answered with an event stream of their own (always SSE, whatever the response mode;
+/// chunked; `Connection: close`, the connection closing after the stream's end; their event ids
+/// are numeric and not resumable; a cut fault cuts them before they start):
+/// - `ask` `{method?, params?}`: a priming event (an id, empty data), then the server request
+///   `{"jsonrpc":"2.0","id":<n>,"method":<method>,"params":<params>}` (default method
+///   `elicitation/create` with a message and a small `requestedSchema`; another method without
+///   `params` gets none), `n` being the session's next server request id (0, 1, ...). Then it
+///   waits for the client to POST the response with that id (on any connection, with the
+///   session id: 202) and answers `{"content":[{"type":"text","text":<that whole message, raw>}]}`;
+///   after `ask_timeout` without it, the JSON-RPC error -32000 `no answer from the client`.
+/// - `progress` `{steps? (3, at most 100), interval_ms? (20, at most 5000)}`: with
+///   `params._meta.progressToken` (a string or an integer, echoed verbatim), a priming event, then
+///   `steps` events `notifications/progress` `{"progressToken":<t>,"progress":k,"total":steps,
+///   "message":"step k"}` `interval_ms` apart (a timer), then the result `done <steps>`. Without
+///   a token it waits `steps * interval_ms` and answers `done <steps>` as any request (JSON or SSE).
+/// A call whose client closes the connection stops at once.
+///
+/// The listening stream (`flaky_server_options::listening_stream`, off by default). `GET /mcp`
+/// without `Last-Event-ID`, with a live session: 200 `text/event-stream`, chunked, `Connection:
+/// close`, kept open until the server closes it; first a priming event (an id, `retry:` of
+/// `listening_retry`, empty data). Its events (`notify`, `notify_session`, `resource_updated`,
+/// `log`, `request_on_listen`) are `event: message` with an id `L<session number>-<sequence>`,
+/// unique within the server. One stream per session: a second GET replaces the first, which
+/// ends cleanly (its last chunk, then close). Each session keeps its last `listening_events_kept`
+/// events, sent while a stream was open or not: a GET with the `Last-Event-ID` of one of them
+/// gets the kept events after it, then the stream continues live (no new priming event); an id
+/// no longer kept (or of another session): 400 `Unknown Last-Event-ID`. Checked in this order:
+/// listening off, `sessionless`, or a `Last-Event-ID` with resumption off: 405; no session id:
+/// 400; unknown session: the lost-session answer; unsupported `MCP-Protocol-Version`: 400.
+/// The stream closes with its session (expiry, DELETE, `restart()`, an outage, `stop()`) and on
+/// `drop_listening_streams()`.
 /// Request headers are bounded (431 beyond), bodies too (413 beyond); a request must arrive within
 /// `idle_timeout`.
 ///
-/// Stream resumption (SEP-1699). A stream cut by `fault::cut_stream_after_priming` is kept, per
+/// Stream resumption (SEP-1699) of a call's stream. A stream cut by `fault::cut_stream_after_priming` is kept, per
 /// session, as: a priming event (an id, `retry:`, empty data), the notifications before and after
 /// the cut, the response; each event has a server-wide unique numeric id (at most
 /// `max_resumable_streams` streams per session, oldest forgotten first; they end with the
-/// session). `GET /mcp` with `Last-Event-ID`, checked in this order:
+/// session). `GET /mcp` with a numeric `Last-Event-ID`, checked in this order:
 /// - resumption off (`set_resumption(false)`, or `sessionless`): 405, as a server without it;
 /// - no session id: 400 as for POST; unknown session: the `lost_session_style` answer; an
 ///   unsupported `MCP-Protocol-Version`: 400;
@@ -1367,7 +2344,8 @@ public:
     /// `http://127.0.0.1:<port>/mcp`.
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/mcp"; }
 
-    /// Closes the listener and every connection (pending delays end at once) and joins the I/O
+    /// Closes the listener and every connection (pending delays, `ask` waits, `progress` runs
+    /// and listening streams end at once) and joins the I/O
     /// thread. Idempotent; the destructor calls it. Sessions, counters and faults stay readable.
     void stop() noexcept {
         std::lock_guard<std::mutex> guard(stop_mutex_);
@@ -1395,8 +2373,10 @@ public:
         restarted_.notify_all();
     }
 
-    /// Forgets every session and closes every open connection, as a server process restart
-    /// would; keeps listening, and keeps counters and queued faults. Returns once the
+    /// Forgets every session (with its subscriptions, log level, kept listening-stream events
+    /// and pending server requests) and closes every open connection (listening streams and
+    /// waiting `ask` calls included), as a server process restart would; keeps listening, and
+    /// keeps counters, records and queued faults. Returns once the
     /// connections are closed (at once after `stop()`).
     void restart() {
         // Connections closed first, sessions forgotten after, both on the I/O thread: no request
@@ -1463,10 +2443,11 @@ public:
     /// carries `Connection: close` (`flaky_server_options::close_after_response`).
     void set_close_after_response(bool on) noexcept { core_.close_after_response = on; }
 
-    /// Ends session `id`: later requests with it get the lost-session answer. False if unknown.
+    /// Ends session `id`: later requests with it get the lost-session answer; its listening stream
+    /// and its `ask` and `progress` streams close (FIN). False if unknown.
     bool expire_session(std::string_view id) { return core_.expire(id); }
 
-    /// Ends every session; returns how many there were.
+    /// Ends every session as `expire_session` does; returns how many there were.
     std::size_t expire_all_sessions() { return core_.expire_all(); }
 
     /// Ids of the live sessions, in no particular order.
@@ -1506,6 +2487,104 @@ public:
     /// Connections accepted so far, and open now.
     std::uint64_t connections_accepted() const noexcept { return core_.connections_accepted; }
     std::size_t open_connections() const noexcept { return core_.open_connections; }
+
+    /// Largest `client_answer::message` kept (longer messages are cut to it).
+    static constexpr std::size_t max_recorded_message_size = detail::flaky_max_recorded_message;
+    /// Most `client_answers()` and `cancellations()` kept each; beyond it the oldest is dropped.
+    static constexpr std::size_t max_records = detail::flaky_max_records;
+
+    /// JSON-RPC requests and notifications POSTed with `method`, whatever the answer (faults,
+    /// lost sessions and errors included; responses are not counted). At most
+    /// `max_counter_keys` distinct methods are counted; later new ones read 0.
+    std::uint64_t seen(std::string_view method) const { return core_.seen(method); }
+    /// How many times the tool `tool` ran (a `tools/call` with valid arguments: `echo`, `count`,
+    /// `executions`, `ask`, `progress`), including runs whose answer was lost.
+    std::uint64_t tool_runs(std::string_view tool) const { return core_.tool_runs(tool); }
+
+    /// Every URI that a live session subscribed to (`resources/subscribe` and not
+    /// `resources/unsubscribe` since), sorted, without duplicates.
+    std::vector<std::string> subscriptions() const { return core_.subscriptions(); }
+    /// The URIs that session `session_id` subscribed to, sorted; empty for an unknown session.
+    std::vector<std::string> subscriptions(std::string_view session_id) const { return core_.subscriptions(session_id); }
+    /// The level last set by `logging/setLevel` in session `session_id`; nullopt when never set
+    /// or when the session is unknown.
+    std::optional<std::string> log_level(std::string_view session_id) const { return core_.log_level(session_id); }
+    /// Valid `logging/setLevel` requests served (of every session).
+    std::uint64_t set_level_calls() const noexcept { return core_.set_level_calls; }
+
+    /// Serve the listening stream (true) or answer a GET without `Last-Event-ID` 405 (false)
+    /// (`flaky_server_options::listening_stream`). Open streams stay open.
+    void set_listening_stream(bool on) { core_.set_listening(on); }
+
+    /// Sends the notification `{"jsonrpc":"2.0","method":<method>,"params":<params_json>}`
+    /// (no `params` when `params_json` is empty; it is inserted verbatim and must be valid JSON)
+    /// to the listening stream of every live session; sessions without an open stream keep it
+    /// for a resuming GET. Returns how many open streams got it; 0 after `stop()`.
+    std::size_t notify(std::string method, std::string params_json = {}) {
+        std::size_t n = 0;
+        on_io_thread([&] { n = core_.notify({}, method, params_json); });
+        return n;
+    }
+    /// `notify` for the session `session_id` only: 1 when its stream is open, else 0 (an unknown
+    /// session keeps nothing).
+    std::size_t notify_session(std::string_view session_id, std::string method, std::string params_json = {}) {
+        std::size_t n = 0;
+        if (session_id.empty()) return 0;
+        on_io_thread([&] { n = core_.notify(session_id, method, params_json); });
+        return n;
+    }
+    /// Sends `notifications/resources/updated` `{"uri":<uri>}` to every session subscribed to
+    /// `uri` (kept for replay where no stream is open); returns how many open streams got it.
+    std::size_t resource_updated(std::string uri) {
+        std::size_t n = 0;
+        on_io_thread([&] { n = core_.resource_updated(uri); });
+        return n;
+    }
+    /// Sends `notifications/message` `{"level":<level>,"data":<data as a JSON string>}` to every
+    /// session whose `logging/setLevel` level admits `level` (RFC 5424: debug < info < notice <
+    /// warning < error < critical < alert < emergency; a session admits its level and above).
+    /// Sessions that never set a level get nothing; an unknown `level` is sent to none. Kept for
+    /// replay where no stream is open; returns how many open streams got it.
+    std::size_t log(std::string level, std::string data) {
+        std::size_t n = 0;
+        on_io_thread([&] { n = core_.log(level, data); });
+        return n;
+    }
+    /// Sends the server request `{"jsonrpc":"2.0","id":<n>,"method":<method>,"params":<params_json>}`
+    /// on the open listening stream of session `session_id` (empty: of any session with one) and
+    /// returns its id as raw JSON (the session's next server request id: 0, 1, ...); nullopt, and
+    /// nothing sent, when no such stream is open. The client's answer is recorded in
+    /// `client_answers()`.
+    std::optional<std::string> request_on_listen(std::string session_id, std::string method,
+                                                 std::string params_json = {}) {
+        std::optional<std::string> id;
+        on_io_thread([&] { id = core_.request_on_listen(session_id, method, params_json); });
+        return id;
+    }
+    /// Closes every open listening stream abruptly (FIN before the end of the chunked body, as a
+    /// network fault), keeping the sessions and their kept events: a client can resume with
+    /// `Last-Event-ID`. Returns how many were open.
+    std::size_t drop_listening_streams() {
+        std::size_t n = 0;
+        on_io_thread([&] { n = core_.drop_listening(); });
+        return n;
+    }
+    /// Listening streams open now.
+    std::size_t listening_streams() const noexcept { return core_.listening_open; }
+    /// GETs that opened a listening stream (resuming ones included).
+    std::uint64_t listening_streams_opened() const noexcept { return core_.listening_opened; }
+    /// GETs with the `Last-Event-ID` of a listening-stream event that reopened the stream.
+    std::uint64_t listening_resumes() const noexcept { return core_.listening_resumes; }
+
+    /// The responses POSTed by clients to the server's requests (`ask`, `request_on_listen`),
+    /// oldest first (at most `max_records`).
+    std::vector<client_answer> client_answers() const { return core_.client_answers(); }
+    /// POSTed JSON-RPC responses (with a live session, or any in `sessionless` mode) whose id
+    /// names no pending server request of that session (never sent, already answered, or
+    /// forgotten: at most 64 are pending per session); they get 202 all the same.
+    std::uint64_t unexpected_answers() const noexcept { return core_.unexpected_answers; }
+    /// The `notifications/cancelled` POSTed with a live session, oldest first (at most `max_records`).
+    std::vector<cancellation> cancellations() const { return core_.cancellations(); }
 
 private:
     void run() noexcept {
