@@ -180,7 +180,7 @@ void keep_alive_forever(int fd, const std::string& first = {}) {
     if (!send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"))
         return;
     const std::string comment = ": keep-alive\n\n";
-    char size[16];
+    char size[32];
     if (!first.empty()) {
         std::snprintf(size, sizeof size, "%zx\r\n", first.size());
         if (!send_all(fd, std::string(size) + first + "\r\n")) return;

@@ -324,7 +324,9 @@ private:
                        this->options_.connect_timeout, this->tls_owner()});
         this->conv_.cancellations.fetch_add(1);
         try {
-            boost::asio::co_spawn(ex_, send_notice(std::move(job), boost::asio::make_strand(ex_)), boost::asio::detached);
+            // On a strand of its own, as every connection (see `round_trip`).
+            boost::asio::any_io_executor strand = boost::asio::make_strand(ex_);
+            boost::asio::co_spawn(strand, send_notice(std::move(job), strand), boost::asio::detached);
         } catch (...) {
         }
     }
