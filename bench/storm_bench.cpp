@@ -279,8 +279,8 @@ namespace net = boost::asio;
 /// timers), which is what an ad-hoc fix that "re-initializes under a mutex" does.
 class naive_async_reconnector {
 public:
-    template <class Transport, class Observer, class Hook, class Cancelled>
-    net::awaitable<reconnect_outcome> reconnect(Transport& transport, std::uint64_t /*ignored*/, time_point,
+    template <class Transport, class Clock, class Observer, class Hook, class Cancelled>
+    net::awaitable<reconnect_outcome> reconnect(Transport& transport, std::uint64_t /*ignored*/, time_point, Clock&,
                                                 Observer&, Hook on_reconnected, Cancelled) {
         co_await lock();
         struct unlock_at_exit {
@@ -293,6 +293,9 @@ public:
         if (!h) co_return call_error{make_error_code(errc::reconnect_failed), std::move(h).error(), {}};
         co_return reconnect_outcome{};
     }
+
+    /// The bench never cancels: nothing to wake.
+    void wake_all() noexcept {}
 
 private:
     net::awaitable<void> lock() {

@@ -57,6 +57,18 @@ struct has_reset : std::false_type {};
 template <class T>
 struct has_reset<T, std::void_t<decltype(std::declval<T&>().reset())>> : std::true_type {};
 
+/// `value` is `is_backoff_policy_v<T>`; instantiating it names each unmet requirement in a
+/// static_assert of its own (the C++17 diagnostics of `recovering_client`).
+template <class T>
+struct backoff_policy_requirements {
+    static_assert(std::is_copy_constructible_v<T>,
+                  "BackoffPolicy: needs a copy constructor (the client copies the prototype for each call)");
+    static_assert(has_next_delay<T>::value, "BackoffPolicy: needs duration next_delay()");
+    static_assert(has_reset<T>::value, "BackoffPolicy: needs reset()");
+    static constexpr bool value =
+        std::is_copy_constructible_v<T> && has_next_delay<T>::value && has_reset<T>::value;
+};
+
 }  // namespace detail
 
 /// Whether `T` meets the BackoffPolicy requirements (see the table at the top of this header).

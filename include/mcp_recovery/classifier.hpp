@@ -37,8 +37,9 @@
 /// |--------------|-------------------------------|---------------------------------------------|
 /// | `r.match(f)` | `std::optional<failure_kind>` or `std::optional<classification>` | A decision, or `std::nullopt`: no opinion. |
 ///
-/// Models: `spec_classifier`, `first_match<...>`, `default_classifier` (classifiers);
-/// `session_message_rules` (rule). Classification never does I/O and never allocates.
+/// Models: `spec_classifier`, `first_match<...>`, `default_classifier`, `callable::sdk_classifier`
+/// (classifiers); `session_message_rules`, `callable::sdk_session_rules` (rules). The library's
+/// classification never does I/O and never allocates.
 
 namespace mcp_recovery {
 
@@ -86,6 +87,23 @@ template <class T>
 struct has_match<T, std::void_t<decltype(std::declval<const T&>().match(std::declval<const failure&>()))>>
     : is_optional_decision<decltype(std::declval<const T&>().match(std::declval<const failure&>()))> {};
 
+/// `value` is `is_classifier_v<T>`; instantiating it names the missing member in a static_assert
+/// (the C++17 diagnostics of `recovering_client`).
+template <class T>
+struct classifier_requirements {
+    static_assert(has_classify<T>::value,
+                  "Classifier: needs failure_kind classify(const failure&) const (or one returning classification)");
+    static constexpr bool value = has_classify<T>::value;
+};
+
+#if MCP_RECOVERY_HAS_CONCEPTS
+template <class R>
+concept classifier_decision = is_decision<R>::value;
+
+template <class R>
+concept rule_decision = is_optional_decision<R>::value;
+#endif
+
 }  // namespace detail
 
 /// Whether `T` models the classifier concept: `classify(const failure&) const` returning a
@@ -110,34 +128,36 @@ inline constexpr bool is_classifier_rule_v = is_classifier_rule<T>::value;
 #if MCP_RECOVERY_HAS_CONCEPTS
 /// A type that turns any failure into a decision. Same requirements as `is_classifier`.
 template <class C>
-concept classifier = is_classifier_v<C>;
+concept classifier = requires(const C& c, const failure& f) {
+    { c.classify(f) } -> detail::classifier_decision;
+};
 
 /// A type that decides some failures and passes on the rest. Same requirements as `is_classifier_rule`.
 template <class R>
-concept classifier_rule = is_classifier_rule_v<R>;
+concept classifier_rule = requires(const R& r, const failure& f) {
+    { r.match(f) } -> detail::rule_decision;
+};
 #endif
-
-/// Whether an error code means the caller cancelled the operation.
-///
-/// True for anything equivalent to `std::errc::operation_canceled` (generic or system category,
-/// which covers Asio's `operation_aborted` on POSIX) and for `mcp_recovery::errc::cancelled`.
-/// Every classifier here treats such a failure as `cancelled` whatever else it carries.
-inline bool is_cancellation(const std::error_code& ec) noexcept {
-    return ec == std::errc::operation_canceled || ec == errc::cancelled;
-}
 
 /// The HTTP semantics of the MCP Streamable HTTP spec, and nothing more: it never reads the message.
 ///
-/// Decision order: a cancelled transport -> `cancelled`; `transport_errc::session_lost` (the server's
-/// lost-session error inside a 200, recognised by the transport) -> `session_expired`; 401 -> `unauthorized`; 403 with
-/// `WWW-Authenticate` -> `unauthorized`, other 403 -> `permanent`; 429 -> `throttled`; 503 with a
-/// Retry-After -> `throttled`; 404 on a request that carried a session id -> `session_expired`,
-/// other 404 -> `permanent`; an unusable answer (`transport_errc` other than `not_connected` and
-/// `stream_ended`: malformed, too large, bad session id, ...) -> `permanent`; any other transport
-/// error with no HTTP status, or after a 2xx status (a stream that broke before the response) ->
-/// `connection_lost`; 408, 500, 502, 503 (no
-/// Retry-After), 504 -> `transient`; anything else (400, 406, a JSON-RPC error code on its own,
-/// ...) -> `permanent`. Any other status decides even when a transport error is also set.
+/// Decision order (the first row that fits decides; `docs/policies.md` has the same table):
+///
+/// | the failure | kind |
+/// |---|---|
+/// | a transport error that is a cancellation (`condition::cancelled`) | `cancelled` |
+/// | `transport_errc::session_lost` (the server's lost-session error inside a 200) | `session_expired` |
+/// | HTTP 401 | `unauthorized` |
+/// | HTTP 403 with `WWW-Authenticate` / without | `unauthorized` / `permanent` |
+/// | HTTP 429 | `throttled` |
+/// | HTTP 503 with a Retry-After / without | `throttled` / `transient` |
+/// | HTTP 404 on a request that carried a session id / without one | `session_expired` / `permanent` |
+/// | HTTP 408, 500, 502, 504 | `transient` |
+/// | an unusable answer (`condition::unusable_answer`: malformed, too large, bad session id, ...) | `permanent` |
+/// | any other transport error with no HTTP status, or after a 2xx (a stream that broke before the response) | `connection_lost` |
+/// | anything else (400, 406, a JSON-RPC error code on its own, ...) | `permanent` |
+///
+/// A status in the table decides even when a transport error is also set.
 ///
 /// A lost session (404 with a session id, `session_lost`) is classified with delivery `rejected`:
 /// the server refused the request on a session it does not know, so it is safe to send again.

@@ -120,16 +120,111 @@ inline std::error_code make_error_code(transport_errc e) noexcept {
     return {static_cast<int>(e), transport_category()};
 }
 
-/// Whether a transport error says the answer itself is unusable (so a retry cannot help).
-inline bool is_unusable_answer(const std::error_code& ec) noexcept {
-    if (ec.category() != transport_category()) return false;
-    switch (static_cast<transport_errc>(ec.value())) {
-    case transport_errc::not_connected:
-    case transport_errc::stream_ended:
-    case transport_errc::session_lost: return false;
-    default: return true;
+/// What an error code means for recovery, whatever its category: compare with `==`
+/// (`ec == condition::session_lost`), as with Beast's `condition` or `std::errc`.
+///
+/// | condition | error codes equivalent to it |
+/// |---|---|
+/// | `cancelled` | `std::errc::operation_canceled` (and what its category maps to it, e.g. Asio's `operation_aborted` on POSIX), `errc::cancelled` |
+/// | `session_lost` | `transport_errc::session_lost` (the server's in-band lost-session error) |
+/// | `connection_lost` | `transport_errc::not_connected`, `transport_errc::stream_ended`; `std::errc::connection_refused`, `connection_reset`, `connection_aborted`, `broken_pipe`, `not_connected`, `network_down`, `network_reset`, `network_unreachable`, `host_unreachable` |
+/// | `unusable_answer` | every other `transport_errc`: malformed, too large, bad session id, unsupported protocol version or content encoding, redirect, TLS |
+/// | `retryable` | the `errc` of a call that gave up with nothing run twice and may succeed later: `retries_exhausted`, `reconnect_failed`, `circuit_open`, `deadline_exceeded` |
+///
+/// `retryable` says nothing about `not_replayable` (the request may have run: check before
+/// repeating it), `cancelled`, `permanent_failure` and `unauthorized` (a repeat fails alike).
+enum class condition {
+    cancelled = 1,    ///< The caller cancelled.
+    session_lost,     ///< The server does not know the session.
+    connection_lost,  ///< The connection or the response stream is gone (or was never opened).
+    unusable_answer,  ///< The server's answer cannot be used; sending again would get the same.
+    retryable,        ///< A call gave up, nothing ran twice, and the same call may succeed later.
+};
+
+namespace detail {
+
+class condition_category_impl final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "mcp_recovery.condition"; }
+
+    std::string message(int ev) const override {
+        switch (static_cast<condition>(ev)) {
+        case condition::cancelled: return "the operation was cancelled";
+        case condition::session_lost: return "the server does not know the session";
+        case condition::connection_lost: return "the connection to the server is lost";
+        case condition::unusable_answer: return "the server's answer cannot be used";
+        case condition::retryable: return "the call gave up; it may succeed if made again later";
+        }
+        return "unknown mcp_recovery condition";
     }
+
+    bool equivalent(const std::error_code& code, int cond) const noexcept override {
+        switch (static_cast<condition>(cond)) {
+        case condition::cancelled:
+            return code == std::errc::operation_canceled || is(code, errc::cancelled);
+        case condition::session_lost: return is(code, transport_errc::session_lost);
+        case condition::connection_lost:
+            if (code.category() == transport_category())
+                return is(code, transport_errc::not_connected) || is(code, transport_errc::stream_ended);
+            return code == std::errc::connection_refused || code == std::errc::connection_reset ||
+                   code == std::errc::connection_aborted || code == std::errc::broken_pipe ||
+                   code == std::errc::not_connected || code == std::errc::network_down ||
+                   code == std::errc::network_reset || code == std::errc::network_unreachable ||
+                   code == std::errc::host_unreachable;
+        case condition::unusable_answer:
+            return code.category() == transport_category() && !is(code, transport_errc::not_connected) &&
+                   !is(code, transport_errc::stream_ended) && !is(code, transport_errc::session_lost);
+        case condition::retryable:
+            return is(code, errc::retries_exhausted) || is(code, errc::reconnect_failed) ||
+                   is(code, errc::circuit_open) || is(code, errc::deadline_exceeded);
+        }
+        return false;
+    }
+
+private:
+    static bool is(const std::error_code& code, errc e) noexcept {
+        return code.category() == ::mcp_recovery::error_category() && code.value() == static_cast<int>(e);
+    }
+    static bool is(const std::error_code& code, transport_errc e) noexcept {
+        return code.category() == transport_category() && code.value() == static_cast<int>(e);
+    }
+};
+
+}  // namespace detail
+
+/// The category of `condition` values.
+inline const std::error_category& condition_category() noexcept {
+    static const detail::condition_category_impl category;
+    return category;
 }
+
+inline std::error_condition make_error_condition(condition c) noexcept {
+    return {static_cast<int>(c), condition_category()};
+}
+
+}  // namespace mcp_recovery
+
+namespace std {
+template <>
+struct is_error_code_enum<mcp_recovery::errc> : true_type {};
+template <>
+struct is_error_code_enum<mcp_recovery::transport_errc> : true_type {};
+template <>
+struct is_error_condition_enum<mcp_recovery::condition> : true_type {};
+}  // namespace std
+
+namespace mcp_recovery {
+
+/// Whether an error code means the caller cancelled the operation: `ec == condition::cancelled`.
+///
+/// True for anything equivalent to `std::errc::operation_canceled` (generic or system category,
+/// which covers Asio's `operation_aborted` on POSIX) and for `mcp_recovery::errc::cancelled`.
+/// Every classifier here treats such a failure as `cancelled` whatever else it carries.
+inline bool is_cancellation(const std::error_code& ec) noexcept { return ec == condition::cancelled; }
+
+/// Whether a transport error says the answer itself is unusable (so a retry cannot help):
+/// `ec == condition::unusable_answer`.
+inline bool is_unusable_answer(const std::error_code& ec) noexcept { return ec == condition::unusable_answer; }
 
 /// Why a call ended without a response: the reason, and the last failure the server or the
 /// transport reported (absent when the call gave up before any attempt failed).
@@ -148,33 +243,45 @@ struct call_error {
 /// Thrown by the throwing `call` overload. Carries the same information as `call_error`.
 class recovery_error : public std::system_error {
 public:
-    explicit recovery_error(call_error e)
-        : std::system_error(e.code, describe(e)), error_(std::move(e)) {}
+    /// `what()`: the details of `e` (the circuit's next probe, the last failure, the request's
+    /// failure), then the reason (`e.code.message()`). A reason that already says the delivery
+    /// (`not_replayable`: the request may have run) is not repeated by the details.
+    explicit recovery_error(call_error e) : recovery_error(describe(e), std::move(e)) {}
 
     const call_error& error() const noexcept { return error_; }
     const std::optional<failure>& last_failure() const noexcept { return error_.last_failure; }
 
 private:
+    // `e` by reference: the public constructor's `describe(e)` may be evaluated after binding it.
+    recovery_error(const std::string& details, call_error&& e)
+        : std::system_error(details.empty() ? std::system_error(e.code) : std::system_error(e.code, details)),
+          error_(std::move(e)) {}
+
     static std::string describe(const call_error& e) {
+        // The reason of `not_replayable` is the delivery: the details do not say it again.
+        const bool says_delivery = e.code == make_error_code(errc::not_replayable);
         std::string s;
         if (e.code == make_error_code(errc::circuit_open)) {
             s += "next reconnect probe in " +
                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(e.retry_after).count()) + " ms";
         }
-        if (e.last_failure) {
-            if (!s.empty()) s += "; ";
-            s += "last failure:";
-            append(s, *e.last_failure);
-        }
-        if (e.request_failure) {
-            if (!s.empty()) s += "; ";
-            s += "the request's failure:";
-            append(s, *e.request_failure);
-        }
+        append(s, "last failure:", e.last_failure, !says_delivery);
+        append(s, "the request's failure:", e.request_failure, !says_delivery);
         return s;
     }
 
-    static void append(std::string& s, const failure& f) {
+    // "; <label> <what f says>", when there is something to say.
+    static void append(std::string& s, const char* label, const std::optional<failure>& f, bool with_delivery) {
+        if (!f) return;
+        const std::string details = describe(*f, with_delivery);
+        if (details.empty()) return;
+        if (!s.empty()) s += "; ";
+        s += label;
+        s += details;
+    }
+
+    static std::string describe(const failure& f, bool with_delivery) {
+        std::string s;
         if (!f.method.empty()) {
             s += " answering ";
             s += f.method;
@@ -188,21 +295,17 @@ private:
             s += f.message.view();
             s += '"';
         }
-        s += " (delivery ";
-        s += to_string(f.delivered);
-        s += ')';
+        if (with_delivery) {
+            s += " (delivery ";
+            s += to_string(f.delivered);
+            s += ')';
+        }
+        return s;
     }
 
     call_error error_;
 };
 
 }  // namespace mcp_recovery
-
-namespace std {
-template <>
-struct is_error_code_enum<mcp_recovery::errc> : true_type {};
-template <>
-struct is_error_code_enum<mcp_recovery::transport_errc> : true_type {};
-}  // namespace std
 
 #endif

@@ -4,8 +4,8 @@
 #define MCP_RECOVERY_FAILURE_HPP
 
 #include "mcp_recovery/config.hpp"
+#include "mcp_recovery/time.hpp"
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -14,11 +14,6 @@
 #include <system_error>
 
 namespace mcp_recovery {
-
-/// The clock every deadline and wait in the library is expressed in.
-using clock_type = std::chrono::steady_clock;
-using duration = clock_type::duration;
-using time_point = clock_type::time_point;
 
 /// Whether the server may have executed a request that failed.
 ///
@@ -34,7 +29,7 @@ enum class failure_kind : unsigned char {
     session_expired,  ///< The server forgot the session: re-initialize once, then replay.
     connection_lost,  ///< Refused, reset, EOF, timeout: reconnect; replay only if replay-safe.
     throttled,        ///< 429, or 503 with Retry-After: wait (bounded) and retry on the same session.
-    transient,        ///< 500, 502, 503, 504: back off and retry if replay-safe.
+    transient,        ///< 408, 500, 502, 504, 503 without Retry-After: back off and retry if replay-safe.
     unauthorized,     ///< 401, or 403 with WWW-Authenticate: refresh credentials once, retry.
     cancelled,        ///< The caller cancelled: stop now, never retry, never reconnect.
     permanent,        ///< Anything else: surfaced unchanged.
@@ -89,9 +84,10 @@ private:
 
 /// Plain data describing why a request produced no result. Adapters fill it; classifiers read it.
 ///
-/// A JSON-RPC error *response* (a tool that failed, an unknown method answered with 200) is not a
-/// failure: it is a response and reaches the application unchanged. A failure is what stopped a
-/// response from arriving: a transport error or an HTTP error status.
+/// A JSON-RPC error *response* (an unknown method, invalid params, answered with 200) is not a
+/// failure: it is a response and reaches the application unchanged; so is a tool that failed,
+/// which is not even a JSON-RPC error but a result with `isError` true. A failure is what stopped
+/// a response from arriving: a transport error or an HTTP error status.
 struct failure {
     /// I/O error, empty when the server answered (refused, reset, eof, timed_out, operation_canceled).
     std::error_code transport_error;

@@ -6,6 +6,7 @@
 /// Everything in the core, in one include. The testing kit (`mcp_recovery/testing/`) is separate.
 
 #include "mcp_recovery/backoff_policy.hpp"
+#include "mcp_recovery/call_options.hpp"
 #include "mcp_recovery/classifier.hpp"
 #include "mcp_recovery/clock.hpp"
 #include "mcp_recovery/config.hpp"
@@ -16,8 +17,10 @@
 #include "mcp_recovery/outcome.hpp"
 #include "mcp_recovery/reconnector.hpp"
 #include "mcp_recovery/recovery_plan.hpp"
+#include "mcp_recovery/recovery_policies.hpp"
 #include "mcp_recovery/recovering_client.hpp"
 #include "mcp_recovery/retry_policy.hpp"
+#include "mcp_recovery/time.hpp"
 #include "mcp_recovery/transport.hpp"
 
 #endif

@@ -3,6 +3,7 @@
 #ifndef MCP_RECOVERY_OBSERVER_HPP
 #define MCP_RECOVERY_OBSERVER_HPP
 
+#include "mcp_recovery/config.hpp"
 #include "mcp_recovery/error.hpp"
 #include "mcp_recovery/failure.hpp"
 
@@ -37,6 +38,9 @@ namespace mcp_recovery {
 /// | `o.on_reopen_done(ec, took)` | a connection-level recovery this thread led (a transport whose session outlives its connections opened a new connection, the session untouched) finished: success, or `ec` |
 ///
 /// `null_observer` implements every hook as nothing; derive from it to implement only some.
+///
+/// Models: `null_observer` (the default), `counting_observer`. Checked by `is_observer<O>` and, in
+/// C++20, `concept observer<O>`.
 struct null_observer {
     void on_failure(const failure&, failure_kind, int) noexcept {}
     void on_reconnect_start(std::uint64_t) noexcept {}
@@ -48,6 +52,78 @@ struct null_observer {
 };
 
 namespace detail {
+
+// One trait per hook, so that a diagnostic can name the one that is missing. The arguments are
+// those the client and the reconnectors pass.
+template <class O, class = void>
+struct observer_has_on_failure : std::false_type {};
+template <class O>
+struct observer_has_on_failure<O, std::void_t<decltype(std::declval<O&>().on_failure(
+                                      std::declval<const failure&>(), failure_kind{}, int{}))>> : std::true_type {};
+
+template <class O, class = void>
+struct observer_has_on_reconnect_start : std::false_type {};
+template <class O>
+struct observer_has_on_reconnect_start<O, std::void_t<decltype(std::declval<O&>().on_reconnect_start(std::uint64_t{}))>>
+    : std::true_type {};
+
+template <class O, class = void>
+struct observer_has_on_reconnect_done : std::false_type {};
+template <class O>
+struct observer_has_on_reconnect_done<
+    O, std::void_t<decltype(std::declval<O&>().on_reconnect_done(std::uint64_t{}, std::error_code{}, duration{}))>>
+    : std::true_type {};
+
+template <class O, class = void>
+struct observer_has_on_retry : std::false_type {};
+template <class O>
+struct observer_has_on_retry<O, std::void_t<decltype(std::declval<O&>().on_retry(failure_kind{}, int{}, duration{}))>>
+    : std::true_type {};
+
+template <class O, class = void>
+struct observer_has_on_recovered : std::false_type {};
+template <class O>
+struct observer_has_on_recovered<O, std::void_t<decltype(std::declval<O&>().on_recovered(int{}, duration{}))>>
+    : std::true_type {};
+
+template <class O, class = void>
+struct observer_has_on_give_up : std::false_type {};
+template <class O>
+struct observer_has_on_give_up<
+    O, std::void_t<decltype(std::declval<O&>().on_give_up(std::error_code{}, std::declval<const failure*>()))>>
+    : std::true_type {};
+
+template <class O>
+struct is_observer_impl
+    : std::bool_constant<observer_has_on_failure<O>::value && observer_has_on_reconnect_start<O>::value &&
+                         observer_has_on_reconnect_done<O>::value && observer_has_on_retry<O>::value &&
+                         observer_has_on_recovered<O>::value && observer_has_on_give_up<O>::value> {};
+
+/// `value` is `is_observer_v<O>`; instantiating it names each missing hook in a static_assert of
+/// its own (the C++17 diagnostics of `recovering_client`).
+template <class O>
+struct observer_requirements {
+    static_assert(observer_has_on_failure<O>::value,
+                  "Observer: needs on_failure(const failure&, failure_kind, int) (derive from null_observer for the "
+                  "hooks you do not need)");
+    static_assert(observer_has_on_reconnect_start<O>::value,
+                  "Observer: needs on_reconnect_start(std::uint64_t) (derive from null_observer for the hooks you do "
+                  "not need)");
+    static_assert(observer_has_on_reconnect_done<O>::value,
+                  "Observer: needs on_reconnect_done(std::uint64_t, std::error_code, duration) (derive from "
+                  "null_observer for the hooks you do not need)");
+    static_assert(observer_has_on_retry<O>::value,
+                  "Observer: needs on_retry(failure_kind, int, duration) (derive from null_observer for the hooks "
+                  "you do not need)");
+    static_assert(observer_has_on_recovered<O>::value,
+                  "Observer: needs on_recovered(int, duration) (derive from null_observer for the hooks you do not "
+                  "need)");
+    static_assert(observer_has_on_give_up<O>::value,
+                  "Observer: needs on_give_up(std::error_code, const failure*) (derive from null_observer for the "
+                  "hooks you do not need)");
+    static constexpr bool value = is_observer_impl<O>::value;
+};
+
 template <class O, class = void>
 struct has_on_reopen_done : std::false_type {};
 template <class O>
@@ -61,6 +137,33 @@ void notify_reopen_done(O& o, std::error_code ec, duration took) noexcept {
     if constexpr (has_on_reopen_done<O>::value) o.on_reopen_done(ec, took);
 }
 }  // namespace detail
+
+/// Whether `O` meets the Observer requirements: every hook of the first table above (the
+/// optional `on_reopen_done` is not required). Checked by `is_observer<O>` and, in C++20,
+/// `concept observer<O>`.
+template <class O>
+struct is_observer : detail::is_observer_impl<O> {};
+template <class O>
+inline constexpr bool is_observer_v = is_observer<O>::value;
+
+/// Whether `O` has the optional `on_reopen_done(std::error_code, duration)` hook.
+template <class O>
+inline constexpr bool has_on_reopen_done_v = detail::has_on_reopen_done<O>::value;
+
+#if MCP_RECOVERY_HAS_CONCEPTS
+/// The Observer requirements as a concept; same requirements as `is_observer`. A type that does
+/// not model it makes the compiler name the hook it misses.
+template <class O>
+concept observer = requires(O& o, const failure& f, failure_kind kind, int attempt, std::uint64_t generation,
+                            std::error_code ec, duration took, const failure* last) {
+    o.on_failure(f, kind, attempt);
+    o.on_reconnect_start(generation);
+    o.on_reconnect_done(generation, ec, took);
+    o.on_retry(kind, attempt, took);
+    o.on_recovered(attempt, took);
+    o.on_give_up(ec, last);
+};
+#endif
 
 /// Counts what recovery did. Thread-safe; counters are relaxed atomics, read them after the calls
 /// you measure have returned.
@@ -133,6 +236,9 @@ private:
     mutable std::mutex mutex_;
     std::optional<failure> last_failure_;
 };
+
+static_assert(is_observer_v<null_observer>, "null_observer must model Observer");
+static_assert(is_observer_v<counting_observer>, "counting_observer must model Observer");
 
 }  // namespace mcp_recovery
 

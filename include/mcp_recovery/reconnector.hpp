@@ -5,6 +5,7 @@
 
 #include "mcp_recovery/backoff_policy.hpp"
 #include "mcp_recovery/clock.hpp"
+#include "mcp_recovery/config.hpp"
 #include "mcp_recovery/error.hpp"
 #include "mcp_recovery/failure.hpp"
 #include "mcp_recovery/observer.hpp"
@@ -19,6 +20,10 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+
+#if MCP_RECOVERY_HAS_CONCEPTS
+#include <concepts>
+#endif
 
 namespace mcp_recovery {
 
@@ -35,10 +40,64 @@ using reconnect_outcome = outcome<void, call_error>;
 /// | `r.reopen(t, e, deadline, c, o)` (optional) | `reconnect_outcome` | for a transport whose session outlives its connections: on success the server accepts connections again (the session untouched); returns at once when a flight succeeded since the caller read epoch `e`; never waits past `deadline`. Without it the client uses `reconnect` |
 ///
 /// Called concurrently by every caller whose request failed with a lost session or connection.
+///
+/// Models: `single_flight_reconnector<BackoffPolicy>` (the default); for the asynchronous client,
+/// `beast::async_single_flight_reconnector<BackoffPolicy>`, whose interface is its own. Checked by
+/// `is_reconnector<R, Transport, Clock, Observer>` and, in C++20, `concept reconnector<R, Transport,
+/// Clock, Observer>` (the required `reconnect` only).
+
+namespace detail {
+
+/// A stand-in for the hook `recovering_client` passes to `reconnect` (an lvalue callable).
+template <class Transport>
+struct reconnect_hook_probe {
+    outcome<void> operator()(Transport&) const { return {}; }
+};
+
+template <class R, class T, class C, class O, class = void>
+struct has_reconnect : std::false_type {};
+template <class R, class T, class C, class O>
+struct has_reconnect<R, T, C, O,
+                     std::void_t<decltype(std::declval<R&>().reconnect(
+                         std::declval<T&>(), std::declval<std::uint64_t>(), std::declval<time_point>(),
+                         std::declval<C&>(), std::declval<O&>(), std::declval<reconnect_hook_probe<T>&>()))>>
+    : std::is_convertible<decltype(std::declval<R&>().reconnect(
+                              std::declval<T&>(), std::declval<std::uint64_t>(), std::declval<time_point>(),
+                              std::declval<C&>(), std::declval<O&>(), std::declval<reconnect_hook_probe<T>&>())),
+                          reconnect_outcome> {};
+
+/// `value` is `is_reconnector_v<R, T, C, O>`; instantiating it names the missing member in a
+/// static_assert (the C++17 diagnostics of `recovering_client`).
+template <class R, class T, class C, class O>
+struct reconnector_requirements {
+    static_assert(has_reconnect<R, T, C, O>::value,
+                  "Reconnector: needs reconnect_outcome reconnect(Transport&, std::uint64_t generation, time_point "
+                  "deadline, Clock&, Observer&, Hook&& on_reconnected)");
+    static constexpr bool value = has_reconnect<R, T, C, O>::value;
+};
+
+}  // namespace detail
+
+/// Whether `R` meets the Reconnector requirements for a client of `Transport`, `Clock` and
+/// `Observer` (the required row of the table above).
+template <class R, class Transport, class Clock = steady_clock_source, class Observer = null_observer>
+struct is_reconnector : detail::has_reconnect<R, Transport, Clock, Observer> {};
+template <class R, class Transport, class Clock = steady_clock_source, class Observer = null_observer>
+inline constexpr bool is_reconnector_v = is_reconnector<R, Transport, Clock, Observer>::value;
+
+#if MCP_RECOVERY_HAS_CONCEPTS
+/// The Reconnector requirements as a concept; same requirements as `is_reconnector`. A type that
+/// does not model it makes the compiler name the expression it misses.
+template <class R, class Transport, class Clock, class Observer>
+concept reconnector = requires(R& r, Transport& t, std::uint64_t generation, time_point deadline, Clock& c, Observer& o,
+                               detail::reconnect_hook_probe<Transport>& hook) {
+    { r.reconnect(t, generation, deadline, c, o, hook) } -> std::convertible_to<reconnect_outcome>;
+};
+#endif
 
 /// Settings of `single_flight_reconnector` (and of the async one).
 ///
-/// Failed flights back off (the reconnector's `Backoff`, by default 50 ms doubling up to 1 s with
+/// Failed flights back off (the reconnector's `BackoffPolicy`, by default 50 ms doubling up to 1 s with
 /// full jitter; a server's Retry-After on the failed `initialize` instead, clamped to
 /// `max_server_wait`). The circuit opens only when the failures persist: at least
 /// `failure_threshold` consecutive failed flights spanning at least `open_after`. Then callers
@@ -86,6 +145,15 @@ Backoff make_flight_backoff() {
 enum class flight_kind : unsigned char {
     session,     ///< a new session (`reconnect`), then the hook
     connection,  ///< a new connection on the same session (`reopen`)
+};
+
+/// How a flight ended (`flight_book::finish`).
+enum class flight_end : unsigned char {
+    succeeded,    ///< a new session (its hook succeeded too), or a new connection
+    failed,       ///< the transport's `reconnect` or `reopen` failed: its failure is shared with the waiters
+    hook_failed,  ///< the new session is up but the `on_reconnected` hook failed: the session is not used
+    threw,        ///< an exception left the flight: a failed flight with no failure to share
+    cut_short,    ///< its leader's deadline cut it short: no verdict on the server, waiters with time fly again
 };
 
 /// The bookkeeping of single-flight reconnects, shared by the synchronous and the asynchronous
@@ -145,21 +213,17 @@ struct flight_book {
         return bound < leader_deadline ? bound : leader_deadline;
     }
 
-    /// Records a flight cut short by its leader's deadline: no verdict on the server.
-    reconnect_outcome finish_cut_short() {
-        in_flight = false;
-        ++flights_finished;
-        last_flight_cut_short = true;
-        return call_error{make_error_code(errc::deadline_exceeded), std::nullopt, {}};
-    }
-
-    /// Records a finished flight: `flight_failure` empty and `threw` false means success.
-    reconnect_outcome finish(std::optional<failure> flight_failure, bool hook_failed, bool threw, time_point now,
+    /// Records a finished flight, which ended as `end`, at `now`, with the transport at
+    /// `generation`. `flight_failure`: the transport's or the hook's failure (`failed`,
+    /// `hook_failed`; ignored otherwise). Returns what the flight's leader and waiters get.
+    reconnect_outcome finish(flight_end end, std::optional<failure>&& flight_failure, time_point now,
                              std::uint64_t generation) {
         in_flight = false;
         ++flights_finished;
-        last_flight_cut_short = false;
-        if (!flight_failure && !threw) {
+        last_flight_cut_short = end == flight_end::cut_short;
+        switch (end) {
+        case flight_end::cut_short: return call_error{make_error_code(errc::deadline_exceeded), std::nullopt, {}};
+        case flight_end::succeeded:
             good_flights.fetch_add(1, std::memory_order_release);
             consecutive_failures = 0;
             openings = 0;
@@ -169,6 +233,9 @@ struct flight_book {
             last_flight_error.reset();
             hook_failed_generation.reset();
             return {};
+        case flight_end::threw: flight_failure.reset(); break;
+        case flight_end::failed:
+        case flight_end::hook_failed: break;
         }
         if (consecutive_failures++ == 0) first_failure = now;
         // The server's hint when it gave one (429/503 on initialize), else the backoff.
@@ -184,7 +251,7 @@ struct flight_book {
             if (open_until > not_before) not_before = open_until;
             ++openings;
         }
-        if (hook_failed) hook_failed_generation = generation;
+        if (end == flight_end::hook_failed) hook_failed_generation = generation;
         last_flight_error = call_error{make_error_code(errc::reconnect_failed), std::move(flight_failure), {}};
         return *last_flight_error;
     }
@@ -222,6 +289,56 @@ inline failure thrown_failure(const char* what) {
 
 }  // namespace detail
 
+namespace detail {
+
+/// What both single-flight reconnectors (this one and `beast::async_single_flight_reconnector`)
+/// own and show alike: the flight book under a mutex, its settings, its backoff, and the
+/// monitoring reads. They differ only in how callers wait for a flight.
+template <class BackoffPolicy>
+class flight_reconnector_base {
+public:
+    flight_reconnector_base() = default;
+    explicit flight_reconnector_base(reconnect_options options) { book_.options = options; }
+    flight_reconnector_base(reconnect_options options, BackoffPolicy backoff) {
+        book_.options = options;
+        book_.backoff = std::move(backoff);
+    }
+    flight_reconnector_base(const flight_reconnector_base&) = delete;
+    flight_reconnector_base& operator=(const flight_reconnector_base&) = delete;
+
+    /// Change the settings. Not to be called while calls are running.
+    void set_options(reconnect_options options) { book_.options = options; }
+    const reconnect_options& options() const noexcept { return book_.options; }
+    /// The backoff between failed flights. Not to be changed while calls are running.
+    BackoffPolicy& backoff_policy() noexcept { return book_.backoff; }
+
+    /// Whether the circuit is open at `now` (for monitoring; the answer may be stale at once).
+    bool circuit_open(time_point now) const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return book_.circuit_is_open(now);
+    }
+    /// Consecutive failed flights so far.
+    int consecutive_failures() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return book_.consecutive_failures;
+    }
+    /// Whether a flight is under way.
+    bool in_flight() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return book_.in_flight;
+    }
+    /// Grows with every successful flight (either kind); read by the client before it sends.
+    std::uint64_t connection_epoch() const noexcept { return book_.good_flights.load(std::memory_order_acquire); }
+
+protected:
+    ~flight_reconnector_base() = default;
+
+    mutable std::mutex mutex_;
+    flight_book<BackoffPolicy> book_;
+};
+
+}  // namespace detail
+
 /// One reconnect at a time per transport, shared by every caller that needs it.
 ///
 /// A caller that failed on generation `g` gets a session newer than `g`: if one exists it returns
@@ -242,35 +359,14 @@ inline failure thrown_failure(const char* what) {
 /// a failure and is not shared: the waiters that still have time fly again.
 ///
 /// Thread-safe. Not copyable (it owns a mutex); the client owns one per transport.
-template <class Backoff = exponential_backoff>
-class single_flight_reconnector {
+template <class BackoffPolicy = exponential_backoff>
+class single_flight_reconnector : public detail::flight_reconnector_base<BackoffPolicy> {
+    using base = detail::flight_reconnector_base<BackoffPolicy>;
+    using base::book_;
+    using base::mutex_;
+
 public:
-    single_flight_reconnector() = default;
-    explicit single_flight_reconnector(reconnect_options options) { book_.options = options; }
-    single_flight_reconnector(reconnect_options options, Backoff backoff) {
-        book_.options = options;
-        book_.backoff = std::move(backoff);
-    }
-
-    single_flight_reconnector(const single_flight_reconnector&) = delete;
-    single_flight_reconnector& operator=(const single_flight_reconnector&) = delete;
-
-    /// Change the settings. Not to be called while calls are running.
-    void set_options(reconnect_options options) { book_.options = options; }
-    const reconnect_options& options() const noexcept { return book_.options; }
-    /// The backoff between failed flights. Not to be changed while calls are running.
-    Backoff& backoff_policy() noexcept { return book_.backoff; }
-
-    /// Whether the circuit is open at `now` (for monitoring; the answer may be stale at once).
-    bool circuit_open(time_point now) const {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return book_.circuit_is_open(now);
-    }
-    /// Consecutive failed flights so far.
-    int consecutive_failures() const {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return book_.consecutive_failures;
-    }
+    using base::base;
 
     template <class Transport, class Clock, class Observer, class Hook>
     reconnect_outcome reconnect(Transport& transport, std::uint64_t seen_generation, time_point deadline,
@@ -293,9 +389,6 @@ public:
         }
     }
 
-    /// Grows with every successful flight (either kind). Lock-free: the client reads it before it
-    /// sends, so that a caller whose connection broke after another caller's reopen does not fly.
-    std::uint64_t connection_epoch() const noexcept { return book_.good_flights.load(std::memory_order_acquire); }
 
     /// A new connection on the same session, for a caller that read `seen_epoch` before it sent.
     template <class Transport, class Clock, class Observer>
@@ -361,7 +454,7 @@ private:
             }
         } catch (...) {
             lock.lock();
-            book_.finish(std::nullopt, false, true, clock.now(), transport.generation());
+            book_.finish(detail::flight_end::threw, std::nullopt, clock.now(), transport.generation());
             cv_.notify_all();
             lock.unlock();
             throw;
@@ -369,11 +462,11 @@ private:
         const time_point ended = clock.now();
         const duration took = ended - began;
         lock.lock();
-        reconnect_outcome result;
-        if (flight_failure && !hook_failed && bounded_by_leader && ended >= leader_deadline)
-            result = book_.finish_cut_short();
-        else
-            result = book_.finish(std::move(flight_failure), hook_failed, false, ended, transport.generation());
+        detail::flight_end end = detail::flight_end::succeeded;
+        if (hook_failed) end = detail::flight_end::hook_failed;
+        else if (flight_failure && bounded_by_leader && ended >= leader_deadline) end = detail::flight_end::cut_short;
+        else if (flight_failure) end = detail::flight_end::failed;
+        const reconnect_outcome result = book_.finish(end, std::move(flight_failure), ended, transport.generation());
         cv_.notify_all();
         const std::uint64_t to = transport.generation();
         lock.unlock();
@@ -383,9 +476,7 @@ private:
         return result;
     }
 
-    mutable std::mutex mutex_;
     std::condition_variable cv_;
-    detail::flight_book<Backoff> book_;
 };
 
 namespace detail {

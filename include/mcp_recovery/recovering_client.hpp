@@ -7,6 +7,9 @@
 #include "mcp_recovery/classifier.hpp"
 #include "mcp_recovery/clock.hpp"
 #include "mcp_recovery/config.hpp"
+#include "mcp_recovery/detail/auth_book.hpp"
+#include "mcp_recovery/detail/client_policies.hpp"
+#include "mcp_recovery/detail/recovering_call.hpp"
 #include "mcp_recovery/error.hpp"
 #include "mcp_recovery/failure.hpp"
 #include "mcp_recovery/idempotency.hpp"
@@ -14,11 +17,13 @@
 #include "mcp_recovery/outcome.hpp"
 #include "mcp_recovery/reconnector.hpp"
 #include "mcp_recovery/recovery_plan.hpp"
+#include "mcp_recovery/recovery_policies.hpp"
 #include "mcp_recovery/retry_policy.hpp"
 #include "mcp_recovery/transport.hpp"
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -33,33 +38,70 @@ namespace mcp_recovery {
 ///
 /// `call` sends the request; on failure the `Classifier` names the kind, replay safety and the
 /// `RetryPolicy` decide whether to try again, the `Reconnector` provides a new session (lost
-/// session or connection) or the `Backoff` a wait (throttled, transient), and the request goes
-/// again, all bounded by one deadline. A request that may already have run is never replayed
+/// session or connection) or the `BackoffPolicy` a wait (throttled, transient), and the request
+/// goes again, all bounded by one deadline. A request that may already have run is never replayed
 /// unless it is idempotent (`errc::not_replayable`).
+///
+/// The policies are checked where the client is named: in C++20 by the concepts its parameters
+/// are constrained with (the compiler names the expression a type misses), in C++17 by
+/// static_asserts that name the missing member. To change one policy and keep the defaults of the
+/// others, see `recovery_policies` and `basic_recovering_client`.
 ///
 /// Thread safety: `call` may run concurrently from many threads when the transport's `send` may;
 /// the policies' prototypes, the options and the hook are to be set before calls start.
 /// Cost: a call that succeeds at once costs the transport's `send` plus one generation read: no
 /// heap allocation, no lock, no virtual call, no clock read (unless `call_options::timeout` is set).
+#if MCP_RECOVERY_HAS_CONCEPTS
+template <transport Transport, classifier Classifier = default_classifier, retry_policy RetryPolicy = retry_once,
+          backoff_policy BackoffPolicy = no_backoff, class Reconnector = single_flight_reconnector<>,
+          observer Observer = null_observer, clock Clock = steady_clock_source>
+    requires reconnector<Reconnector, Transport, Clock, Observer>
+#else
 template <class Transport, class Classifier = default_classifier, class RetryPolicy = retry_once,
-          class Backoff = no_backoff, class Reconnector = single_flight_reconnector<>,
+          class BackoffPolicy = no_backoff, class Reconnector = single_flight_reconnector<>,
           class Observer = null_observer, class Clock = steady_clock_source>
-class recovering_client {
-    static_assert(is_transport_v<Transport>, "Transport type requirements not met (see mcp_recovery/transport.hpp)");
-    static_assert(is_classifier_v<Classifier>, "Classifier type requirements not met (see mcp_recovery/classifier.hpp)");
-    static_assert(is_retry_policy_v<RetryPolicy>,
+#endif
+class recovering_client
+    : public detail::client_policies<Transport, Classifier, RetryPolicy, BackoffPolicy, Reconnector, Observer, Clock,
+                                     std::function<outcome<void>(Transport&)>> {
+    using base = detail::client_policies<Transport, Classifier, RetryPolicy, BackoffPolicy, Reconnector, Observer,
+                                         Clock, std::function<outcome<void>(Transport&)>>;
+    using base::annotations_of_;
+    using base::backoff_;
+    using base::classifier_;
+    using base::clock_;
+    using base::hook_;
+    using base::observer_;
+    using base::options_;
+    using base::reconnector_;
+    using base::retry_;
+
+    // C++17: each names the member a type misses, then says which requirements it fails.
+    static_assert(detail::transport_requirements<Transport>::value,
+                  "Transport type requirements not met (see mcp_recovery/transport.hpp)");
+    static_assert(detail::classifier_requirements<Classifier>::value,
+                  "Classifier type requirements not met (see mcp_recovery/classifier.hpp)");
+    static_assert(detail::retry_policy_requirements<RetryPolicy>::value,
                   "RetryPolicy type requirements not met (see mcp_recovery/retry_policy.hpp)");
-    static_assert(is_backoff_policy_v<Backoff>, "Backoff type requirements not met (see mcp_recovery/backoff_policy.hpp)");
-    static_assert(is_clock_v<Clock>, "Clock type requirements not met (see mcp_recovery/clock.hpp)");
+    static_assert(detail::backoff_policy_requirements<BackoffPolicy>::value,
+                  "BackoffPolicy type requirements not met (see mcp_recovery/backoff_policy.hpp)");
+    static_assert(detail::observer_requirements<Observer>::value,
+                  "Observer type requirements not met (see mcp_recovery/observer.hpp)");
+    static_assert(detail::clock_requirements<Clock>::value,
+                  "Clock type requirements not met (see mcp_recovery/clock.hpp)");
+    static_assert(detail::reconnector_requirements<Reconnector, Transport, Clock, Observer>::value,
+                  "Reconnector type requirements not met (see mcp_recovery/reconnector.hpp)");
 
 public:
     using transport_type = Transport;
     using request_type = typename Transport::request_type;
     using response_type = typename Transport::response_type;
     using result_type = outcome<response_type, call_error>;
-    /// Runs inside a reconnect flight, after the new session is up and before waiting callers
-    /// continue: restore what the server lost with the old session (subscriptions, log level).
-    using reconnect_hook = std::function<outcome<void>(Transport&)>;
+    /// The policies as a bundle, to name a client that differs in one of them:
+    /// `basic_recovering_client<T, client::policies::with_observer<counting_observer>>`.
+    using policies = recovery_policies<Classifier, RetryPolicy, BackoffPolicy, Reconnector, Observer, Clock>;
+    using typename base::annotation_source;
+    using typename base::reconnect_hook;
 
     /// Builds the transport in place from `args`; policies start default-constructed.
     template <class... Args>
@@ -92,17 +134,19 @@ public:
         return recover(request, options, deadline, generation, auth, conn, std::move(first).error());
     }
 
-    /// One call with recovery; on failure sets `ec` and returns a value-initialized response.
+    /// One call with recovery; on failure sets `ec` (compare it with an `errc` or a `condition`)
+    /// and returns a value-initialized response.
+    response_type call(const request_type& request, std::error_code& ec) {
+        static_assert(std::is_default_constructible_v<response_type>,
+                      "call(request, ec) needs a default-constructible response; use try_call");
+        return settle(try_call(request), ec);
+    }
+
+    /// As `call(request, ec)`, with per-call settings (deadline, idempotency).
     response_type call(const request_type& request, const call_options& options, std::error_code& ec) {
         static_assert(std::is_default_constructible_v<response_type>,
                       "call(request, options, ec) needs a default-constructible response; use try_call");
-        result_type r = try_call(request, options);
-        if (r) {
-            ec.clear();
-            return std::move(*r);
-        }
-        ec = r.error().code;
-        return response_type{};
+        return settle(try_call(request, options), ec);
     }
 
     /// One call with recovery; throws `recovery_error` (a `std::system_error`) on failure.
@@ -125,18 +169,20 @@ public:
 
     Transport& transport() noexcept { return transport_; }
     const Transport& transport() const noexcept { return transport_; }
-    Classifier& classifier() noexcept { return classifier_; }
-    /// The prototype copied at the first failure of each call.
-    RetryPolicy& retry_policy() noexcept { return retry_; }
-    /// The prototype copied (and reseeded) at the first failure of each call.
-    Backoff& backoff_policy() noexcept { return backoff_; }
-    Reconnector& reconnector() noexcept { return reconnector_; }
-    Observer& observer() noexcept { return observer_; }
-    Clock& clock() noexcept { return clock_; }
-    client_options& options() noexcept { return options_; }
-    void on_reconnected(reconnect_hook hook) { hook_ = std::move(hook); }
+    // classifier(), retry_policy(), backoff_policy(), reconnector(), observer(), clock(), options(),
+    // on_reconnected(hook), use_tool_annotations(source): detail::client_policies, shared with
+    // the asynchronous client.
 
 private:
+    static response_type settle(result_type&& r, std::error_code& ec) {
+        if (r) {
+            ec.clear();
+            return std::move(*r);
+        }
+        ec = r.error().code;
+        return response_type{};
+    }
+
     outcome<response_type> send(const request_type& request, time_point deadline) {
         if constexpr (detail::has_deadline_send<Transport>::value)
             return transport_.send(request, deadline);
@@ -144,69 +190,53 @@ private:
             return transport_.send(request);
     }
 
-    template <class... Args>
-    result_type give_up(Args&&... args) {
-        return detail::give_up<response_type>(observer_, std::forward<Args>(args)...);
-    }
-
     MCP_RECOVERY_NOINLINE MCP_RECOVERY_COLD result_type recover(const request_type& request,
                                                                  const call_options& options, time_point deadline,
                                                                  std::uint64_t generation, std::uint64_t auth_seen,
                                                                  std::uint64_t conn_seen, failure last) {
-        recovery_plan<Classifier, RetryPolicy, Backoff, Observer> plan(
-            classifier_, retry_, backoff_, observer_, options_,
-            resolve_idempotency(options.idempotency, method_of(request), options.annotations),
-            has_refresh_auth_v<Transport>, clock_.now(), deadline, session_outlives_connection_v<Transport>);
-        int attempt = 1;
-        recovery_step step = plan.next(last, attempt, clock_.now());
-        for (;;) {
-            switch (step.what) {
-            case recovery_step::action::give_up:
-                if (step.renew_session) renew_session(generation, deadline);
-                return give_up(step.reason, std::move(last));
-            case recovery_step::action::reconnect:
-            case recovery_step::action::reopen: {
-                reconnect_outcome r = step.what == recovery_step::action::reconnect ? reconnect(generation, deadline)
-                                                                                     : reopen(generation, conn_seen, deadline);
-                if (!r) {
-                    call_error e = std::move(r).error();
-                    ++attempt;
-                    const recovery_step again = plan.after_failed_step(step, e, attempt, clock_.now());
-                    if (again.what == recovery_step::action::give_up) {
-                        e.code = make_error_code(again.reason);
-                        return give_up(std::move(e), last);
-                    }
-                    continue;  // the same step again, after the reconnector's backoff
-                }
+        using op = detail::call_io::op;
+        detail::recovering_call<response_type, Classifier, RetryPolicy, BackoffPolicy, Observer> c(
+            classifier_, retry_, backoff_, observer_, options_, detail::call_is_idempotent(options, request, annotations_of_),
+            has_refresh_auth_v<Transport>, clock_.now(), deadline, session_outlives_connection_v<Transport>,
+            std::move(last));
+        for (detail::call_io io = c.start(clock_.now()); io.what != op::finish;) {
+            switch (io.what) {
+            case op::finish: break;
+            case op::renew:
+                renew_session(generation, deadline);
+                io = c.after_renew();
+                break;
+            // Each step first, then the time it ended (function arguments have no order).
+            case op::reconnect: {
+                reconnect_outcome r = reconnect(generation, deadline);
+                io = c.after_step(std::move(r), clock_.now());
                 break;
             }
-            case recovery_step::action::wait:
-                if (step.wait > duration::zero()) clock_.sleep_until(step.until);
-                break;
-            case recovery_step::action::refresh_auth:
-                if constexpr (has_refresh_auth_v<Transport>) {
-                    outcome<void> r = refresh_auth(auth_seen);
-                    if (!r) return detail::give_up_after_step<response_type>(observer_, errc::unauthorized,
-                                                                             std::move(r).error(), last);
-                }
+            case op::reopen: {
+                reconnect_outcome r = reopen(generation, conn_seen, deadline);
+                io = c.after_step(std::move(r), clock_.now());
                 break;
             }
-            // No attempt starts after the deadline, whatever the step before it took.
-            if (deadline != time_point::max() && clock_.now() >= deadline)
-                return give_up(errc::deadline_exceeded, std::move(last));
-            observer_.on_retry(step.kind, attempt, step.wait);
-            generation = transport_.generation();
-            auth_seen = auth_epoch();
-            conn_seen = connection_epoch();
-            outcome<response_type> next = send(request, deadline);
-            if (next) {
-                observer_.on_recovered(attempt + 1, clock_.now() - plan.started());
-                return std::move(*next);
+            case op::wait:
+                if (io.wait > duration::zero()) clock_.sleep_until(io.until);
+                io = c.before_send(clock_.now());
+                break;
+            case op::refresh_auth: {
+                const outcome<void> r = refresh_auth(auth_seen, deadline);
+                io = c.after_refresh(r, clock_.now());
+                break;
             }
-            last = std::move(next).error();
-            ++attempt;
-            step = plan.next(last, attempt, clock_.now());
+            case op::send: {
+                generation = transport_.generation();
+                auth_seen = auth_epoch();
+                conn_seen = connection_epoch();
+                outcome<response_type> r = send(request, deadline);
+                io = c.after_send(std::move(r), clock_.now());
+                break;
+            }
+            }
         }
+        return std::move(c).result();
     }
 
     reconnect_outcome reconnect(std::uint64_t generation, time_point deadline) {
@@ -243,36 +273,74 @@ private:
         (void)reconnect(generation, deadline);
     }
 
-    // Credential refreshes finished before a send: a refresh finished after it is shared by the
-    // callers whose send failed, not repeated. Nothing to read when the transport cannot refresh.
+    // Credential refreshes finished before a send; nothing to read when the transport cannot refresh.
     std::uint64_t auth_epoch() const noexcept {
-        if constexpr (has_refresh_auth_v<Transport>) return auth_refreshes_.load(std::memory_order_acquire);
+        if constexpr (has_refresh_auth_v<Transport>) return auth_.epoch();
         else return 0;
     }
 
-    // One refresh of credentials at a time (the transport's refresh_auth is not required to be
-    // thread-safe); callers whose request failed before a refresh that finished meanwhile retry
-    // with its credentials instead of refreshing again.
-    outcome<void> refresh_auth(std::uint64_t seen) {
-        std::lock_guard<std::mutex> lock(auth_mutex_);
-        if (auth_refreshes_.load(std::memory_order_relaxed) != seen) return {};
-        outcome<void> r = transport_.refresh_auth();
-        if (r) auth_refreshes_.fetch_add(1, std::memory_order_release);
-        return r;
+    // One credential refresh at a time, shared by every caller rejected with the credentials it
+    // replaces (the transport's refresh_auth is not required to be thread-safe): the decisions are
+    // `detail::auth_book`'s, as in the asynchronous client; a waiter blocks on the clock's wait.
+    outcome<void> refresh_auth(std::uint64_t seen, time_point deadline) {
+        if constexpr (has_refresh_auth_v<Transport>) {
+            using turn = detail::auth_book::turn;
+            std::unique_lock<std::mutex> lock(auth_mutex_);
+            for (;;) {
+                const turn t = auth_.begin(seen);
+                if (t == turn::refreshed) return {};
+                if (t == turn::lead) break;
+                const std::uint64_t failures_before = auth_.failures();
+                clock_.wait_until(lock, auth_cv_, deadline, [&] { return !auth_.in_flight(); });
+                if (auto shared = auth_.after_wait(seen, failures_before)) return std::move(*shared);
+                if (deadline != time_point::max() && clock_.now() >= deadline)
+                    return detail::auth_book::ended_while_waiting(errc::deadline_exceeded);
+            }
+            lock.unlock();
+            outcome<void> r{};
+            try {
+                r = transport_.refresh_auth();
+            } catch (...) {
+                end_refresh(nullptr);
+                throw;
+            }
+            end_refresh(&r);
+            return r;
+        } else {
+            (void)seen;
+            (void)deadline;
+            return {};
+        }
+    }
+
+    // The leader's refresh ended with `*r` (null: by an exception); its waiters wake.
+    void end_refresh(const outcome<void>* r) {
+        {
+            std::lock_guard<std::mutex> lock(auth_mutex_);
+            if (r) auth_.finish(*r);
+            else auth_.abandon();
+        }
+        auth_cv_.notify_all();
     }
 
     Transport transport_;
-    MCP_RECOVERY_NO_UNIQUE_ADDRESS Classifier classifier_{};
-    MCP_RECOVERY_NO_UNIQUE_ADDRESS RetryPolicy retry_{};
-    MCP_RECOVERY_NO_UNIQUE_ADDRESS Backoff backoff_{};
-    Reconnector reconnector_{};
-    MCP_RECOVERY_NO_UNIQUE_ADDRESS Observer observer_{};
-    MCP_RECOVERY_NO_UNIQUE_ADDRESS Clock clock_{};
-    client_options options_{};
-    reconnect_hook hook_;
     std::mutex auth_mutex_;
-    std::atomic<std::uint64_t> auth_refreshes_{0};
+    std::condition_variable auth_cv_;
+    detail::auth_book auth_;
 };
+
+/// A `recovering_client` of `Transport` with the policies of the bundle `Policies`
+/// (`recovery_policies<...>`, or anything with the same six member types).
+///
+///     using client = basic_recovering_client<my_transport, recovery_policies<>::with_observer<counting_observer>>;
+///
+/// is `recovering_client<my_transport, default_classifier, retry_once, no_backoff,
+/// single_flight_reconnector<>, counting_observer, steady_clock_source>`: the same type.
+template <class Transport, class Policies = recovery_policies<>>
+using basic_recovering_client =
+    recovering_client<Transport, typename Policies::classifier, typename Policies::retry_policy,
+                      typename Policies::backoff_policy, typename Policies::reconnector, typename Policies::observer,
+                      typename Policies::clock>;
 
 }  // namespace mcp_recovery
 

@@ -4,8 +4,8 @@
 #define MCP_RECOVERY_RECOVERY_PLAN_HPP
 
 #include "mcp_recovery/backoff_policy.hpp"
+#include "mcp_recovery/call_options.hpp"
 #include "mcp_recovery/classifier.hpp"
-#include "mcp_recovery/clock.hpp"
 #include "mcp_recovery/error.hpp"
 #include "mcp_recovery/failure.hpp"
 #include "mcp_recovery/idempotency.hpp"
@@ -19,24 +19,6 @@
 #include <utility>
 
 namespace mcp_recovery {
-
-/// Per-call settings. The defaults suit most calls: no deadline, idempotency from the method.
-struct call_options {
-    /// No attempt starts, and no wait runs, past this point. `time_point::max()`: none.
-    time_point deadline = time_point::max();
-    /// Alternative to `deadline`, counted from the start of the call (the earlier of both wins).
-    std::optional<duration> timeout;
-    /// Overrides the idempotency derived from the method.
-    mcp_recovery::idempotency idempotency = idempotency::automatic;
-    /// The tool's annotations from `tools/list`, for `tools/call`.
-    std::optional<tool_annotations> annotations;
-};
-
-/// Settings of the client itself (the policies have their own).
-struct client_options {
-    /// A server's Retry-After is honoured up to this long; longer hints are clamped to it.
-    duration max_server_wait = std::chrono::seconds(60);
-};
 
 /// What a recovering call does after a failed attempt.
 struct recovery_step {
@@ -69,12 +51,12 @@ struct recovery_step {
 ///
 /// Built at a call's first failure (never on the success path) from the client's policies; owns
 /// per-call copies of the retry and backoff prototypes. Not thread-safe: one per call.
-template <class Classifier, class RetryPolicy, class Backoff, class Observer>
+template <class Classifier, class RetryPolicy, class BackoffPolicy, class Observer>
 class recovery_plan {
 public:
-    recovery_plan(const Classifier& classifier, const RetryPolicy& retry, const Backoff& backoff, Observer& observer,
-                  const client_options& options, bool idempotent, bool can_refresh_auth, time_point started,
-                  time_point deadline, bool session_outlives_connection = false)
+    recovery_plan(const Classifier& classifier, const RetryPolicy& retry, const BackoffPolicy& backoff,
+                  Observer& observer, const client_options& options, bool idempotent, bool can_refresh_auth,
+                  time_point started, time_point deadline, bool session_outlives_connection = false)
         : classifier_(classifier),
           retry_(retry),
           backoff_(backoff),
@@ -192,7 +174,7 @@ private:
 
     const Classifier& classifier_;
     RetryPolicy retry_;
-    Backoff backoff_;
+    BackoffPolicy backoff_;
     Observer& observer_;
     const client_options& options_;
     bool idempotent_;
@@ -236,17 +218,6 @@ outcome<Response, call_error> give_up_after_step(Observer& observer, errc reason
 }
 
 }  // namespace detail
-
-/// `options.deadline`, or `now + options.timeout` when that is earlier.
-template <class Clock>
-time_point effective_deadline(const call_options& options, Clock& clock) {
-    time_point deadline = options.deadline;
-    if (options.timeout) {
-        const time_point by_timeout = saturating_add(clock.now(), *options.timeout);
-        if (by_timeout < deadline) deadline = by_timeout;
-    }
-    return deadline;
-}
 
 }  // namespace mcp_recovery
 

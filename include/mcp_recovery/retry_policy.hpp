@@ -59,6 +59,16 @@ template <class T>
 struct has_on_failure<T, std::void_t<decltype(std::declval<T&>().on_failure(std::declval<const retry_context&>()))>>
     : std::is_convertible<decltype(std::declval<T&>().on_failure(std::declval<const retry_context&>())), bool> {};
 
+/// `value` is `is_retry_policy_v<T>`; instantiating it names each unmet requirement in a
+/// static_assert of its own (the C++17 diagnostics of `recovering_client`).
+template <class T>
+struct retry_policy_requirements {
+    static_assert(std::is_copy_constructible_v<T>,
+                  "RetryPolicy: needs a copy constructor (the client copies the prototype for each call)");
+    static_assert(has_on_failure<T>::value, "RetryPolicy: needs bool on_failure(const retry_context&)");
+    static constexpr bool value = std::is_copy_constructible_v<T> && has_on_failure<T>::value;
+};
+
 }  // namespace detail
 
 /// Whether `T` meets the RetryPolicy requirements (see the table at the top of this header).

@@ -11,6 +11,10 @@
 #include <type_traits>
 #include <utility>
 
+#if MCP_RECOVERY_HAS_CONCEPTS
+#include <concepts>
+#endif
+
 namespace mcp_recovery {
 
 /// Transport requirements: what the recovering client needs from whatever carries requests.
@@ -39,19 +43,46 @@ namespace mcp_recovery {
 /// them, and callers rejected with the same credentials share one refresh).
 namespace detail {
 
+// One trait per requirement, so that a diagnostic can name the one that is not met.
 template <class T, class = void>
-struct is_transport_impl : std::false_type {};
+struct has_transport_types : std::false_type {};
+template <class T>
+struct has_transport_types<T, std::void_t<typename T::request_type, typename T::response_type>> : std::true_type {};
+
+template <class T, class = void>
+struct has_send : std::false_type {};
+template <class T>
+struct has_send<T, std::void_t<decltype(std::declval<T&>().send(std::declval<const typename T::request_type&>()))>>
+    : std::is_convertible<decltype(std::declval<T&>().send(std::declval<const typename T::request_type&>())),
+                          outcome<typename T::response_type>> {};
+
+template <class T, class = void>
+struct has_plain_reconnect : std::false_type {};
+template <class T>
+struct has_plain_reconnect<T, std::void_t<decltype(std::declval<T&>().reconnect())>>
+    : std::is_convertible<decltype(std::declval<T&>().reconnect()), outcome<void>> {};
+
+template <class T, class = void>
+struct has_generation : std::false_type {};
+template <class T>
+struct has_generation<T, std::void_t<decltype(std::declval<const T&>().generation())>>
+    : std::is_convertible<decltype(std::declval<const T&>().generation()), std::uint64_t> {};
 
 template <class T>
-struct is_transport_impl<T, std::void_t<typename T::request_type, typename T::response_type,
-                                        decltype(std::declval<T&>().send(std::declval<const typename T::request_type&>())),
-                                        decltype(std::declval<T&>().reconnect()),
-                                        decltype(std::declval<const T&>().generation())>>
-    : std::bool_constant<
-          std::is_convertible_v<decltype(std::declval<T&>().send(std::declval<const typename T::request_type&>())),
-                                outcome<typename T::response_type>> &&
-          std::is_convertible_v<decltype(std::declval<T&>().reconnect()), outcome<void>> &&
-          std::is_convertible_v<decltype(std::declval<const T&>().generation()), std::uint64_t>> {};
+struct is_transport_impl : std::bool_constant<has_transport_types<T>::value && has_send<T>::value &&
+                                              has_plain_reconnect<T>::value && has_generation<T>::value> {};
+
+/// `value` is `is_transport_v<T>`; instantiating it names the first requirement `T` misses in a
+/// static_assert of its own (the C++17 diagnostics of `recovering_client`).
+template <class T>
+struct transport_requirements {
+    static_assert(has_transport_types<T>::value, "Transport: needs member types request_type and response_type");
+    static_assert(!has_transport_types<T>::value || has_send<T>::value,
+                  "Transport: needs outcome<response_type> send(const request_type&)");
+    static_assert(has_plain_reconnect<T>::value, "Transport: needs outcome<void> reconnect()");
+    static_assert(has_generation<T>::value, "Transport: needs std::uint64_t generation() const");
+    static constexpr bool value = is_transport_impl<T>::value;
+};
 
 template <class T, class = void>
 struct has_deadline_send : std::false_type {};
@@ -106,7 +137,12 @@ struct has_terminate<T, std::void_t<decltype(std::declval<T&>().terminate())>>
 
 }  // namespace detail
 
-/// Whether `T` meets the transport requirements.
+/// Whether `T` meets the Transport requirements (the first table above).
+///
+/// Models: `beast::streamable_http_transport`, `callable::basic_transport<...>`,
+/// `callable::transport<Request, Response>`, `testing::scripted_transport`,
+/// `testing::scripted_transport_without_auth`. Checked by `is_transport<T>` and, in C++20,
+/// `concept transport<T>`.
 template <class T>
 struct is_transport : detail::is_transport_impl<T> {};
 template <class T>
@@ -131,8 +167,17 @@ template <class T>
 inline constexpr bool has_deadline_reconnect_v = detail::has_deadline_reconnect<T>::value;
 
 #if MCP_RECOVERY_HAS_CONCEPTS
+/// The Transport requirements as a concept; same requirements as `is_transport`. A type that does
+/// not model it makes the compiler name the expression it misses.
 template <class T>
-concept transport = is_transport_v<T>;
+concept transport = requires {
+    typename T::request_type;
+    typename T::response_type;
+} && requires(T& t, const T& ct, const typename T::request_type& req) {
+    { t.send(req) } -> std::convertible_to<outcome<typename T::response_type>>;
+    { t.reconnect() } -> std::convertible_to<outcome<void>>;
+    { ct.generation() } -> std::convertible_to<std::uint64_t>;
+};
 #endif
 
 }  // namespace mcp_recovery

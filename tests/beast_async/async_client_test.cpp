@@ -319,3 +319,53 @@ TEST_CASE("a cancellation slot ends a call sleeping in a backoff at once; it is 
     CHECK(client.transport().inner().sends() == 1);
 }
 #endif
+
+TEST_CASE("the async client's tool annotation source decides the replay of a tools/call, as the sync one's",
+          "[async][replay][annotations]") {
+    net::io_context ioc;
+    client_type<> client(ioc.get_executor(), std::in_place, ioc.get_executor());
+    int asked = 0;
+    client.use_tool_annotations([&](const mt::scripted_request& r) -> std::optional<tool_annotations> {
+        ++asked;
+        if (r.key == "write") return tool_annotations{false, true};  // idempotent
+        return std::nullopt;                                           // unknown tool
+    });
+    auto run = [&](const mt::scripted_request& request) {
+        std::optional<client_type<>::result_type> out;
+        net::co_spawn(ioc, client.call(request), [&](std::exception_ptr e, client_type<>::result_type r) {
+            if (!e) out = std::move(r);
+        });
+        ioc.restart();
+        ioc.run();
+        REQUIRE(out);
+        return std::move(*out);
+    };
+    auto& t = client.transport().inner();
+
+    t.fail_next(mt::failures::reset_after_write());
+    auto known = run({"tools/call", "write"});
+    REQUIRE(known);
+    CHECK(t.executions("write") == 2);
+    CHECK(asked == 1);
+
+    t.fail_next(mt::failures::reset_after_write());
+    auto unknown = run({"tools/call", "launch"});
+    REQUIRE_FALSE(unknown);
+    CHECK(unknown.error().code == errc::not_replayable);
+    CHECK(t.executions("launch") == 1);
+    CHECK(asked == 2);
+
+    REQUIRE(run({"tools/call", "write"}));  // success path: not asked
+    CHECK(asked == 2);
+}
+
+TEST_CASE("the async client names its policies as a bundle, and a bundle names the same client", "[async][policies]") {
+    using bundled = mb::basic_async_recovering_client<
+        async_scripted_transport,
+        mb::async_recovery_policies::with_reconnector<mb::async_single_flight_reconnector<no_backoff>>::with_observer<
+            counting_observer>>;
+    STATIC_REQUIRE(std::is_same_v<bundled, client_type<>>);
+    STATIC_REQUIRE(std::is_same_v<client_type<>::policies::observer, counting_observer>);
+    STATIC_REQUIRE(std::is_same_v<mb::basic_async_recovering_client<async_scripted_transport>,
+                                  mb::async_recovering_client<async_scripted_transport>>);
+}

@@ -1,5 +1,5 @@
 #pragma once
-// A Backoff: a fixed ladder of waits, 50 ms, 250 ms, then 1 s for every later step.
+// A BackoffPolicy: a fixed ladder of waits, 50 ms, 250 ms, then 1 s for every later step.
 #include <mcp_recovery/failure.hpp>
 
 #include <chrono>

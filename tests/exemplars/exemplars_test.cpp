@@ -16,6 +16,7 @@
 #include "replay_safety.hpp"
 
 #if defined(MCP_RECOVERY_DOCS_WITH_BEAST)
+#include "async_reconnector_exemplar.hpp"
 #include "async_transport_exemplar.hpp"
 #include "first_client_async.hpp"
 #include "first_client_beast.hpp"
@@ -319,6 +320,31 @@ TEST_CASE("the AsyncTransport exemplar recovers 20 coroutines with one reconnect
     }
     io.run();
     CHECK(answered == 20);
+    CHECK(client.observer().reconnects() == 1);
+}
+
+TEST_CASE("the async Reconnector exemplar: 20 callers ask, one flight serves them all", "[docs][async]") {
+    namespace net = boost::asio;
+    STATIC_REQUIRE(beast::is_async_reconnector_v<app::counting_async_reconnector, app::async_echo_transport,
+                                                 steady_clock_source, counting_observer>);
+    STATIC_REQUIRE_FALSE(beast::is_async_reconnector_v<single_flight_reconnector<>, app::async_echo_transport,
+                                                       steady_clock_source, counting_observer>);
+    net::io_context io;
+    beast::async_recovering_client<app::async_echo_transport, default_classifier, retry_once, no_backoff,
+                                   app::counting_async_reconnector, counting_observer>
+        client(io.get_executor(), std::in_place, io.get_executor());
+    client.transport().lose_session();
+    int answered = 0;
+    for (int i = 0; i < 20; ++i) {
+        const app::echo_request hello{"ping", "hello"};
+        net::co_spawn(io, client.call(hello), [&](std::exception_ptr e, outcome<app::echo_response, call_error> r) {
+            if (!e && r && r->generation == 2) ++answered;
+        });
+    }
+    io.run();
+    CHECK(answered == 20);
+    CHECK(client.reconnector().asked() == 20);
+    CHECK(client.reconnector().served() == 20);
     CHECK(client.observer().reconnects() == 1);
 }
 #endif

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Starts @modelcontextprotocol/server-everything (the MCP reference "everything" server, code we
-// did not write) in Streamable-HTTP mode, bound to 127.0.0.1 only, and prints exactly one line
-// `LISTENING <port>` on stdout once the socket is bound.
+// did not write) in Streamable-HTTP mode (or, with --sse, its legacy HTTP+SSE mode, protocol
+// 2024-11-05), bound to 127.0.0.1 only, and prints exactly one line `LISTENING <port>` on stdout
+// once the socket is bound.
 //
-// Usage: node start_everything.mjs [--port N]      (default 0 = ephemeral)
+// Usage: node start_everything.mjs [--port N] [--sse]     (port 0, the default: ephemeral)
 //
 // What the package does by itself (dist/index.js, dist/transports/streamableHttp.js):
 //   - `mcp-server-everything streamableHttp` selects Streamable HTTP (argv[2]; default is stdio);
@@ -17,19 +18,31 @@
 //   - sending the package's console.log output to stderr (stdout carries only LISTENING),
 //   - printing the real bound port, and exiting 0 on SIGTERM.
 // Endpoint: http://127.0.0.1:<port>/mcp
+//
+// --sse: the package's legacy `sse` transport (dist/transports/sse.js), for hkr04/cpp-mcp's
+// SSE-only client (tests/sdk/):
+//   - GET /sse opens a session (an SSEServerTransport whose `endpoint` event is
+//     /message?sessionId=<id>); POST /message?sessionId=<id> carries the client's messages;
+//   - for an unknown sessionId it only logs "No transport found for sessionId ..." and NEVER
+//     answers the POST (no status, no body): a client waits for its own read timeout (30 s for
+//     hkr04/cpp-mcp's sse_client, not settable). Tests against this server must keep the number of
+//     requests that can reach a dead session low, and bound their waits accordingly.
+// Endpoint then: http://127.0.0.1:<port>/sse
 
 import net from 'node:net';
 // Bind 127.0.0.1 whatever host (none) the package passes to listen().
 import './loopback_only.mjs';
 
 let port = 0;
+let sse = false;
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; ++i) {
     const a = argv[i];
     if (a === '--port' && i + 1 < argv.length) port = Number(argv[++i]);
     else if (a.startsWith('--port=')) port = Number(a.slice(7));
+    else if (a === '--sse') sse = true;
     else {
-        process.stderr.write(`start_everything: unknown argument ${a}\nusage: node start_everything.mjs [--port N]\n`);
+        process.stderr.write(`start_everything: unknown argument ${a}\nusage: node start_everything.mjs [--port N] [--sse]\n`);
         process.exit(2);
     }
 }
@@ -47,7 +60,9 @@ net.Server.prototype.listen = function (...args) {
         this.once('listening', () => {
             const addr = this.address();
             process.stdout.write(`LISTENING ${addr.port}\n`);
-            process.stderr.write(`[start_everything] server-everything on http://${addr.address}:${addr.port}/mcp\n`);
+            const where = sse ? '(legacy SSE) on http://' + addr.address + ':' + addr.port + '/sse'
+                              : 'on http://' + addr.address + ':' + addr.port + '/mcp';
+            process.stderr.write(`[start_everything] server-everything ${where}\n`);
         });
     }
     return loopbackListen.apply(this, args);
@@ -66,4 +81,5 @@ process.on('SIGTERM', () => {
 });
 
 process.env.PORT = String(port);
-await import('@modelcontextprotocol/server-everything/dist/transports/streamableHttp.js');
+if (sse) await import('@modelcontextprotocol/server-everything/dist/transports/sse.js');
+else await import('@modelcontextprotocol/server-everything/dist/transports/streamableHttp.js');

@@ -3,7 +3,7 @@
 // each killed (SIGKILL, by PID) and restarted on the same port:
 //   - the TypeScript SDK's SSEServerTransport (tests/interop/ts_sdk_server.mjs --sse, with the
 //     non-idempotent tool `count` and --executions-file);
-//   - @modelcontextprotocol/server-everything in its `sse` mode (tests/interop/start_everything_sse.mjs);
+//   - @modelcontextprotocol/server-everything in its `sse` mode (tests/interop/start_everything.mjs --sse);
 //   - hkr04's own examples/server_example (fixed at localhost:8888; tests/sdk/run_fixed_port_server.sh).
 // Steps per server: initialize + tools/list -> crash -> one call while down (a connection failure)
 // -> restart after 1 s -> N threads x tools/list (N/N ok, exactly one reconnect) -> [crash, restart
@@ -214,7 +214,7 @@ TEST_CASE("hkr04/cpp-mcp sse_client, wrapped, survives restarts of real legacy-S
     SECTION("server-everything, legacy SSE mode") {
         server_case sc;
         sc.name = "server-everything-sse";
-        sc.start = [] { return listening_server::node("start_everything_sse.mjs"); };
+        sc.start = [] { return listening_server::node("start_everything.mjs", {"--sse"}); };
         // Only one request ever reaches a session it forgot (the unseen restart): each costs 30 s.
         sc.unseen_restart_note = " (30 s: server-everything never answers a POST for a session it forgot; the SDK's "
                                  "POST read timeout is 30 s, not settable; one request only)";

@@ -7,6 +7,7 @@
 
 #include "catch.hpp"
 #include "child_process.hpp"
+#include "temp_file.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -38,35 +39,7 @@ inline std::string interop_dir() {
     return dir;
 }
 
-/// A file name in the temp directory, removed at the end.
-class temp_file {
-public:
-    explicit temp_file(const std::string& stem) {
-        static std::atomic<int> counter{0};
-        path_ = (std::filesystem::temp_directory_path() /
-                 (stem + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + ".log"))
-                    .string();
-        std::error_code ec;
-        std::filesystem::remove(path_, ec);
-    }
-    ~temp_file() {
-        std::error_code ec;
-        std::filesystem::remove(path_, ec);
-    }
-    temp_file(const temp_file&) = delete;
-    temp_file& operator=(const temp_file&) = delete;
-    const std::string& path() const noexcept { return path_; }
-
-    std::vector<std::string> lines() const {
-        std::vector<std::string> out;
-        std::ifstream in(path_);
-        for (std::string line; std::getline(in, line);) out.push_back(line);
-        return out;
-    }
-
-private:
-    std::string path_;
-};
+using mcp_recovery_tests::temp_file;
 
 /// A server process that prints `LISTENING <port>` on stdout once bound (tests/interop/*.mjs), started
 /// with `--port N` appended to `argv` (0 the first time: an ephemeral port; its port on restarts).

@@ -4,6 +4,7 @@
 
 #include "catch.hpp"
 
+#include <cerrno>
 #include <set>
 #include <string>
 
@@ -69,4 +70,91 @@ TEST_CASE("outcome holds a value or an error", "[outcome]") {
     outcome<std::string, call_error> s{error_tag, call_error{make_error_code(errc::cancelled), std::nullopt, duration{}}};
     REQUIRE_FALSE(s);
     CHECK(s.error().code == errc::cancelled);
+}
+
+TEST_CASE("condition: error codes of every category compare equal to what they mean", "[error][condition]") {
+    using std::make_error_code;
+    const std::error_code cancelled_codes[] = {make_error_code(std::errc::operation_canceled),
+                                               std::error_code(ECANCELED, std::system_category()),
+                                               make_error_code(errc::cancelled)};
+    for (const std::error_code& ec : cancelled_codes) {
+        CHECK(ec == condition::cancelled);
+        CHECK(is_cancellation(ec));
+        CHECK(ec != condition::retryable);
+    }
+
+    CHECK(make_error_code(transport_errc::session_lost) == condition::session_lost);
+    CHECK(make_error_code(transport_errc::session_lost) != condition::unusable_answer);
+    CHECK(make_error_code(transport_errc::session_lost) != condition::connection_lost);
+
+    for (transport_errc e : {transport_errc::not_connected, transport_errc::stream_ended}) {
+        CHECK(make_error_code(e) == condition::connection_lost);
+        CHECK(make_error_code(e) != condition::unusable_answer);
+        CHECK_FALSE(is_unusable_answer(make_error_code(e)));
+    }
+    for (std::errc e : {std::errc::connection_refused, std::errc::connection_reset, std::errc::connection_aborted,
+                        std::errc::broken_pipe, std::errc::not_connected, std::errc::network_down,
+                        std::errc::network_reset, std::errc::network_unreachable, std::errc::host_unreachable}) {
+        CHECK(make_error_code(e) == condition::connection_lost);
+        CHECK(std::error_code(static_cast<int>(e), std::system_category()) == condition::connection_lost);
+    }
+    CHECK(make_error_code(std::errc::timed_out) != condition::connection_lost);
+    CHECK(make_error_code(std::errc::operation_canceled) != condition::connection_lost);
+
+    for (transport_errc e :
+         {transport_errc::malformed_response, transport_errc::response_too_large, transport_errc::invalid_session_id,
+          transport_errc::unsupported_protocol_version, transport_errc::redirect_refused, transport_errc::tls_failed,
+          transport_errc::unsupported_content_encoding}) {
+        CHECK(make_error_code(e) == condition::unusable_answer);
+        CHECK(is_unusable_answer(make_error_code(e)));
+        CHECK(make_error_code(e) != condition::connection_lost);
+    }
+    CHECK_FALSE(is_unusable_answer(make_error_code(std::errc::connection_reset)));
+    CHECK_FALSE(is_unusable_answer(std::error_code()));
+
+    for (errc e : {errc::retries_exhausted, errc::reconnect_failed, errc::circuit_open, errc::deadline_exceeded})
+        CHECK(make_error_code(e) == condition::retryable);
+    for (errc e : {errc::not_replayable, errc::cancelled, errc::permanent_failure, errc::unauthorized})
+        CHECK(make_error_code(e) != condition::retryable);
+
+    // No condition holds for success, nor for a code of another library.
+    for (condition c : {condition::cancelled, condition::session_lost, condition::connection_lost,
+                        condition::unusable_answer, condition::retryable}) {
+        CHECK(std::error_code() != c);
+        CHECK(make_error_code(std::errc::invalid_argument) != c);
+        const std::error_condition cond = c;
+        CHECK(&cond.category() == &condition_category());
+        CHECK(cond.message().find("unknown") == std::string::npos);
+    }
+    CHECK(std::string(condition_category().name()) == "mcp_recovery.condition");
+}
+
+TEST_CASE("recovery_error states not_replayable's reason once", "[error][message]") {
+    failure f;
+    f.transport_error = std::make_error_code(std::errc::connection_reset);
+    f.had_session_id = true;
+    f.delivered = delivery::unknown;
+    const recovery_error e(call_error{make_error_code(errc::not_replayable), f, {}});
+    const std::string what = e.what();
+    const std::string reason = make_error_code(errc::not_replayable).message();
+    // The details, then the reason, once; the delivery is the reason and is not said again.
+    CHECK(what == "last failure: " + std::make_error_code(std::errc::connection_reset).message() + ": " + reason);
+    CHECK(what.find("delivery") == std::string::npos);
+    CHECK(what.find("outcome unknown") == what.rfind("outcome unknown"));
+
+    // Other reasons keep the delivery of the failure, which they do not say themselves.
+    failure rejected = f;
+    rejected.delivered = delivery::rejected;
+    const std::string other = recovery_error(call_error{make_error_code(errc::retries_exhausted), rejected, {}}).what();
+    CHECK(other.find("(delivery rejected)") != std::string::npos);
+}
+
+TEST_CASE("recovery_error without details is the reason alone", "[error][message]") {
+    const recovery_error bare(call_error{make_error_code(errc::deadline_exceeded), std::nullopt, {}});
+    CHECK(std::string(bare.what()) == make_error_code(errc::deadline_exceeded).message());
+    // A failure that says nothing but its delivery adds nothing to not_replayable's reason.
+    failure silent;
+    silent.delivered = delivery::unknown;
+    const recovery_error quiet(call_error{make_error_code(errc::not_replayable), silent, {}});
+    CHECK(std::string(quiet.what()) == make_error_code(errc::not_replayable).message());
 }

@@ -467,6 +467,22 @@ TEST_CASE("the paired API reports failures by error_code or by exception", "[cli
         CHECK(ec == errc::not_replayable);
         CHECK(bad.key.empty());
     }
+    SECTION("error_code overload without options") {
+        std::error_code ec = make_error_code(errc::cancelled);
+        auto ok = c.call(list_tools, ec);
+        CHECK_FALSE(ec);
+        CHECK(ok.key == "list");
+        c.transport().fail_next(fail::reset_after_write());
+        auto bad = c.call(write_file, ec);
+        CHECK(ec == errc::not_replayable);
+        CHECK(ec != condition::retryable);
+        CHECK(bad.key.empty());
+        c.transport().fail_next(fail::session_not_found(), 2);
+        bad = c.call(list_tools, ec);
+        CHECK(ec == errc::retries_exhausted);
+        CHECK(ec == condition::retryable);
+        CHECK(bad.key.empty());
+    }
     SECTION("throwing overload") {
         c.transport().fail_next(fail::reset_after_write());
         try {
@@ -478,7 +494,9 @@ TEST_CASE("the paired API reports failures by error_code or by exception", "[cli
             CHECK(e.last_failure()->delivered == delivery::unknown);
             const std::string what = e.what();
             CHECK(what.find("outcome unknown") != std::string::npos);
-            CHECK(what.find("delivery unknown") != std::string::npos);
+            CHECK(what.find(std::make_error_code(std::errc::connection_reset).message()) != std::string::npos);
+            // The reason says the request may have run: the delivery is not said a second time.
+            CHECK(what.find("delivery unknown") == std::string::npos);
         }
     }
 }
@@ -511,4 +529,57 @@ TEST_CASE("concept checks accept the models and reject non-models", "[client][co
     STATIC_REQUIRE_FALSE(mcp_recovery::transport<no_reconnect>);
     STATIC_REQUIRE(mcp_recovery::clock<mt::manual_clock>);
 #endif
+}
+
+TEST_CASE("the client's tool annotation source decides the replay of a tools/call made without annotations",
+          "[client][replay][annotations]") {
+    test_client<> c{std::in_place};
+    int asked = 0;
+    // The key stands for the tool name here; a Beast client would use beast::annotations_from(catalogue).
+    c.use_tool_annotations([&](const mt::scripted_request& r) -> std::optional<tool_annotations> {
+        ++asked;
+        if (r.key == "write") return tool_annotations{false, true};  // idempotent
+        return std::nullopt;                                           // unknown tool
+    });
+    const mt::scripted_request unknown_tool{"tools/call", "launch"};
+
+    SECTION("a known idempotent tool is replayed after an unknown delivery") {
+        c.transport().fail_next(fail::reset_after_write());
+        auto r = c.try_call(write_file);
+        REQUIRE(r);
+        CHECK(c.transport().executions("write") == 2);
+        CHECK(asked == 1);
+    }
+    SECTION("an unknown tool is not replayed") {
+        c.transport().fail_next(fail::reset_after_write());
+        auto r = c.try_call(unknown_tool);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == errc::not_replayable);
+        CHECK(c.transport().executions("launch") == 1);
+        CHECK(asked == 1);
+    }
+    SECTION("annotations given with the call win over the source") {
+        c.transport().fail_next(fail::reset_after_write());
+        call_options o;
+        o.annotations = tool_annotations{false, false};
+        auto r = c.try_call(write_file, o);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == errc::not_replayable);
+        CHECK(asked == 0);
+    }
+    SECTION("an explicit idempotency wins over the source") {
+        c.transport().fail_next(fail::reset_after_write());
+        call_options o;
+        o.idempotency = idempotency::non_idempotent;
+        auto r = c.try_call(write_file, o);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == errc::not_replayable);
+        CHECK(asked == 0);
+    }
+    SECTION("the source is not asked on the success path, nor for other methods") {
+        REQUIRE(c.try_call(write_file));
+        c.transport().fail_next(fail::reset_after_write());
+        REQUIRE(c.try_call(list_tools));
+        CHECK(asked == 0);
+    }
 }

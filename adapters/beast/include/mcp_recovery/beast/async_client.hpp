@@ -9,37 +9,42 @@
 ///
 /// Available where Asio has `co_await` support (`BOOST_ASIO_HAS_CO_AWAIT`: g++ >= 10 in C++20;
 /// Boost 1.74 does not enable it for clang with libstdc++).
+///
+/// Parts, each in its own header: `async_event.hpp`, `async_transport.hpp` (requirements),
+/// `async_reconnector.hpp`, and this one (the client).
 
 // <utility> first: Boost 1.74's Asio needs it with g++ 12 in C++20.
 #include <utility>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "mcp_recovery/beast/detail/async_config.hpp"
 
 #if defined(BOOST_ASIO_HAS_CO_AWAIT)
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "mcp_recovery/beast/async_event.hpp"
+#include "mcp_recovery/beast/async_reconnector.hpp"
+#include "mcp_recovery/beast/async_transport.hpp"
+#include "mcp_recovery/backoff_policy.hpp"
 #include "mcp_recovery/classifier.hpp"
+#include "mcp_recovery/clock.hpp"
+#include "mcp_recovery/config.hpp"
+#include "mcp_recovery/detail/auth_book.hpp"
+#include "mcp_recovery/detail/client_policies.hpp"
+#include "mcp_recovery/detail/recovering_call.hpp"
 #include "mcp_recovery/error.hpp"
 #include "mcp_recovery/failure.hpp"
 #include "mcp_recovery/idempotency.hpp"
 #include "mcp_recovery/observer.hpp"
 #include "mcp_recovery/outcome.hpp"
-#include "mcp_recovery/reconnector.hpp"
 #include "mcp_recovery/recovery_plan.hpp"
+#include "mcp_recovery/recovery_policies.hpp"
 #include "mcp_recovery/retry_policy.hpp"
 
-#include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -52,315 +57,25 @@ namespace mcp_recovery::beast {
 
 namespace net = boost::asio;
 
-/// A one-shot event that coroutines wait for with a deadline, from any thread of an io pool.
-///
-/// `set()` may be called from any thread, before or after the wait started: the flag and the
-/// timer are only touched on the event's strand, so no wake-up is lost and no timer is raced.
-class async_event : public std::enable_shared_from_this<async_event> {
-public:
-    explicit async_event(const net::any_io_executor& ex) : strand_(net::make_strand(ex)), timer_(strand_) {}
-
-    void set() {
-        net::post(strand_, [self = shared_from_this()] {
-            self->set_.store(true);
-            self->timer_.cancel();
-        });
-    }
-
-    /// True when set, false when `deadline` passed first.
-    net::awaitable<bool> wait_until(time_point deadline) {
-        co_await net::post(strand_, net::use_awaitable);  // continue on the strand: check and wait as one step
-        if (set_.load()) co_return true;
-#if MCP_RECOVERY_BEAST_HAS_CANCELLATION_SLOTS
-        // A cancellation emitted before the timer's wait is installed on the slot would be lost
-        // (the slot had no handler yet): the state remembers it, so look before waiting.
-        const net::cancellation_state state = co_await net::this_coro::cancellation_state;
-        if (state.cancelled() != net::cancellation_type::none) co_return set_.load();
-#endif
-        timer_.expires_at(deadline == time_point::max() ? clock_type::now() + std::chrono::hours(24 * 365) : deadline);
-        boost::system::error_code ec;
-        co_await timer_.async_wait(net::redirect_error(net::use_awaitable, ec));
-        co_return set_.load();
-    }
-
-    bool is_set() const noexcept { return set_.load(); }
-
-private:
-    net::strand<net::any_io_executor> strand_;
-    net::steady_timer timer_;
-    std::atomic<bool> set_{false};
-};
-
 namespace detail {
-
-/// Removes `event` from `list` (guarded by `mutex`) when the scope ends, even by an exception (a
-/// cancelled coroutine under Asio's throw_if_cancelled): a waiter never stays registered.
-struct scoped_waiter {
-    std::mutex& mutex;
-    std::vector<std::shared_ptr<async_event>>& list;
-    const std::shared_ptr<async_event>& event;
-    ~scoped_waiter() {
-        std::lock_guard<std::mutex> lock(mutex);
-        list.erase(std::remove(list.begin(), list.end(), event), list.end());
-    }
-};
-
-template <class T, class = void>
-struct is_async_transport_impl : std::false_type {};
-
-template <class T>
-struct is_async_transport_impl<
-    T, std::void_t<typename T::request_type, typename T::response_type,
-                   decltype(std::declval<T&>().async_send(std::declval<const typename T::request_type&>(),
-                                                          std::declval<time_point>())),
-                   decltype(std::declval<T&>().async_reconnect()), decltype(std::declval<const T&>().generation())>>
-    : std::bool_constant<
-          std::is_same_v<decltype(std::declval<T&>().async_send(std::declval<const typename T::request_type&>(),
-                                                                std::declval<time_point>())),
-                         net::awaitable<outcome<typename T::response_type>>> &&
-          std::is_same_v<decltype(std::declval<T&>().async_reconnect()), net::awaitable<outcome<void>>>> {};
-
-template <class T, class = void>
-struct has_async_deadline_reconnect : std::false_type {};
-template <class T>
-struct has_async_deadline_reconnect<T, std::void_t<decltype(std::declval<T&>().async_reconnect(std::declval<time_point>()))>>
-    : std::is_same<decltype(std::declval<T&>().async_reconnect(std::declval<time_point>())), net::awaitable<outcome<void>>> {};
-
-template <class T, class = void>
-struct has_async_reopen : std::false_type {};
-template <class T>
-struct has_async_reopen<T, std::void_t<decltype(std::declval<T&>().async_reopen(std::declval<time_point>()))>>
-    : std::is_same<decltype(std::declval<T&>().async_reopen(std::declval<time_point>())), net::awaitable<outcome<void>>> {};
-
-template <class T, class = void>
-struct has_async_refresh_auth : std::false_type {};
-template <class T>
-struct has_async_refresh_auth<T, std::void_t<decltype(std::declval<T&>().async_refresh_auth())>>
-    : std::is_same<decltype(std::declval<T&>().async_refresh_auth()), net::awaitable<outcome<void>>> {};
-
+template <class C, class = void>
+struct is_async_clock_impl : std::false_type {};
+template <class C>
+struct is_async_clock_impl<C, std::void_t<decltype(std::declval<C&>().now())>>
+    : std::is_convertible<decltype(std::declval<C&>().now()), time_point> {};
 }  // namespace detail
 
-/// Async transport requirements:
-///
-/// | Expression | Type | Semantics |
-/// |---|---|---|
-/// | `t.async_send(req, deadline)` | `awaitable<outcome<response_type>>` | one attempt, failures as `failure` with the right delivery |
-/// | `t.async_reconnect()` | `awaitable<outcome<void>>` | a new session; `generation()` grows on success |
-/// | `ct.generation()` | `std::uint64_t` | thread-safe read |
-/// | `t.async_refresh_auth()` (optional) | `awaitable<outcome<void>>` | new credentials after a 401 |
-/// | `t.async_reconnect(deadline)` (optional) | `awaitable<outcome<void>>` | as `async_reconnect()`, every step bounded by `deadline` |
-/// | `T::session_outlives_connection` (optional) | `static constexpr bool` | as for the sync Transport: a lost connection is recovered on the same session |
-/// | `t.async_reopen(deadline)` (optional) | `awaitable<outcome<void>>` | a new connection, the session untouched |
-template <class T>
-inline constexpr bool is_async_transport_v = detail::is_async_transport_impl<T>::value;
+/// Clock requirements of the asynchronous client: `c.now()` returns `time_point`, callable from
+/// any thread. It times every decision (deadlines, retry contexts, the circuit breaker, the
+/// observer's durations); the waits themselves are Asio timers on `std::chrono::steady_clock`, so
+/// its `now()` must tell steady_clock's time (`steady_clock_source` does; a manual clock does not).
+template <class C>
+inline constexpr bool is_async_clock_v = detail::is_async_clock_impl<C>::value;
 
-/// `single_flight_reconnector` for coroutines: one flight per transport, waiters suspended (never
-/// blocking an io thread, never holding a lock across a suspension), each bounded by its own
-/// deadline; same fencing, backoff, circuit breaker and connection-level `reopen`
-/// (`detail::flight_book`). A flight runs on its own and is bounded by
-/// `reconnect_options::reconnect_timeout` (through the transport's `async_reconnect(deadline)` /
-/// `async_reopen(deadline)`), so a stalled server cannot keep it going.
-template <class Backoff = exponential_backoff>
-class async_single_flight_reconnector {
-public:
-    async_single_flight_reconnector() = default;
-    explicit async_single_flight_reconnector(reconnect_options options) { book_.options = options; }
-    async_single_flight_reconnector(reconnect_options options, Backoff backoff) {
-        book_.options = options;
-        book_.backoff = std::move(backoff);
-    }
-    async_single_flight_reconnector(const async_single_flight_reconnector&) = delete;
-    async_single_flight_reconnector& operator=(const async_single_flight_reconnector&) = delete;
-
-    void set_options(reconnect_options options) { book_.options = options; }
-    const reconnect_options& options() const noexcept { return book_.options; }
-    Backoff& backoff_policy() noexcept { return book_.backoff; }
-
-    /// Whether the circuit is open at `now` (for monitoring).
-    bool circuit_open(time_point now) const {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return book_.circuit_is_open(now);
-    }
-
-    /// Coroutines waiting for a flight right now.
-    std::size_t waiters() const {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return waiters_.size();
-    }
-
-    /// Wakes every waiter so that it re-checks its call (used by `cancel()`); none gives up
-    /// unless its own call was cancelled or its deadline passed.
-    void wake_all() {
-        std::vector<std::shared_ptr<async_event>> all;
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            all.swap(waiters_);
-        }
-        for (auto& e : all) e->set();
-    }
-
-    /// Whether a flight is under way (it may outlive the calls that wait for it).
-    bool in_flight() const {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return book_.in_flight;
-    }
-
-    /// A session newer than `seen_generation`. `cancelled()` is asked after every wake-up: true
-    /// ends the wait with `errc::cancelled`.
-    ///
-    /// The flight itself runs as a coroutine of its own on the caller's executor, not as part of
-    /// the call that started it: that call waits for it like every other caller, so neither its
-    /// cancellation nor its deadline stops a reconnect the others need.
-    template <class Transport, class Observer, class Hook, class Cancelled>
-    net::awaitable<reconnect_outcome> reconnect(Transport& transport, std::uint64_t seen_generation,
-                                                time_point deadline, Observer& observer, Hook on_reconnected,
-                                                Cancelled cancelled) {
-        return run(::mcp_recovery::detail::flight_kind::session, transport, seen_generation, deadline, observer,
-                   std::move(on_reconnected), std::move(cancelled));
-    }
-
-    /// Grows with every successful flight (either kind); read by the client before it sends.
-    std::uint64_t connection_epoch() const noexcept { return book_.good_flights.load(std::memory_order_acquire); }
-
-    /// A new connection on the same session (see `single_flight_reconnector::reopen`), for a caller
-    /// that read `seen_epoch` before it sent.
-    template <class Transport, class Observer, class Cancelled>
-    net::awaitable<reconnect_outcome> reopen(Transport& transport, std::uint64_t seen_epoch, time_point deadline,
-                                             Observer& observer, Cancelled cancelled) {
-        auto no_hook = [](Transport&) -> net::awaitable<outcome<void>> { co_return outcome<void>{}; };
-        return run(::mcp_recovery::detail::flight_kind::connection, transport, seen_epoch, deadline, observer, no_hook,
-                   std::move(cancelled));
-    }
-
-private:
-    template <class Transport, class Observer, class Hook, class Cancelled>
-    net::awaitable<reconnect_outcome> run(::mcp_recovery::detail::flight_kind kind, Transport& transport,
-                                          std::uint64_t seen_generation, time_point deadline, Observer& observer,
-                                          Hook on_reconnected, Cancelled cancelled) {
-        using ::mcp_recovery::detail::flight_kind;
-        const auto ex = co_await net::this_coro::executor;
-        std::unique_lock<std::mutex> lock(mutex_);
-        for (;;) {
-            if (cancelled()) co_return call_error{make_error_code(errc::cancelled), std::nullopt, {}};
-            if (!book_.in_flight) {
-                if (kind == flight_kind::session && book_.has_newer_session(transport.generation(), seen_generation))
-                    co_return reconnect_outcome{};
-                // Fencing for reopen (`seen_generation` is the connection epoch then): a flight
-                // succeeded after this caller sent; try its connection first.
-                if (kind == flight_kind::connection &&
-                    book_.good_flights.load(std::memory_order_relaxed) != seen_generation)
-                    co_return reconnect_outcome{};
-                time_point start_at;
-                if (auto refused = book_.refuse(clock_type::now(), deadline, start_at)) co_return *refused;
-                book_.in_flight = true;
-                // Spawned without the lock (a flight with nothing to wait for may finish at once);
-                // this caller then waits for it like any other, unless it has finished already.
-                lock.unlock();
-                net::co_spawn(ex, fly(kind, transport, start_at, observer, on_reconnected), net::detached);
-                lock.lock();
-            }
-            if (book_.in_flight) {
-                const std::uint64_t flight = book_.flights_finished;
-                auto event = std::make_shared<async_event>(ex);
-                waiters_.push_back(event);
-                lock.unlock();
-                {
-                    const detail::scoped_waiter registered{mutex_, waiters_, event};
-                    co_await event->wait_until(deadline);
-                }
-                lock.lock();
-                if (book_.flights_finished == flight) {
-                    if (cancelled()) co_return call_error{make_error_code(errc::cancelled), std::nullopt, {}};
-                    if (clock_type::now() >= deadline)
-                        co_return call_error{make_error_code(errc::deadline_exceeded), std::nullopt, {}};
-                    continue;  // woken for someone else's cancel: wait again
-                }
-            }
-            // A flight finished since this caller asked.
-            if (kind == flight_kind::session) {
-                if (book_.has_newer_session(transport.generation(), seen_generation)) co_return reconnect_outcome{};
-                if (book_.last_flight_succeeded()) continue;  // a reopen: this caller needs a session
-            } else if (book_.last_flight_succeeded()) {
-                co_return reconnect_outcome{};  // any flight that succeeded reached the server
-            }
-            // The flight this caller waited for failed: share its result instead of flying again.
-            if (book_.last_flight_error) co_return *book_.last_flight_error;
-        }
-    }
-
-    // One flight: the backoff wait of failed flights, the reconnect (or reopen) bounded by
-    // `reconnect_timeout`, the hook; then every waiter is woken. An exception from the transport
-    // or the hook fails the flight with its message.
-    template <class Transport, class Observer, class Hook>
-    net::awaitable<void> fly(::mcp_recovery::detail::flight_kind kind, Transport& transport, time_point start_at,
-                             Observer& observer, Hook on_reconnected) {
-        using ::mcp_recovery::detail::flight_kind;
-        const std::uint64_t from = transport.generation();
-        if (kind == flight_kind::session) observer.on_reconnect_start(from);
-        const time_point began = clock_type::now();
-        std::optional<failure> flight_failure;
-        bool hook_failed = false;
-        try {
-            if (start_at > began) {
-                net::steady_timer wait(co_await net::this_coro::executor, start_at);
-                boost::system::error_code ec;
-                co_await wait.async_wait(net::redirect_error(net::use_awaitable, ec));
-            }
-            const time_point flight_deadline = book_.flight_deadline(clock_type::now(), time_point::max());
-            // No co_await inside a conditional expression: g++ 12 destroys its result twice.
-            outcome<void> r;
-            if (kind == flight_kind::session) r = co_await reconnect_transport(transport, flight_deadline);
-            else r = co_await reopen_transport(transport, flight_deadline);
-            if (r) {
-                if (kind == flight_kind::session) {
-                    outcome<void> h = co_await on_reconnected(transport);
-                    if (!h) {
-                        flight_failure = std::move(h).error();
-                        hook_failed = true;
-                    } else {
-                        ::mcp_recovery::detail::notify_session_restored(transport);
-                    }
-                }
-            } else {
-                flight_failure = std::move(r).error();
-            }
-        } catch (const std::exception& e) {
-            flight_failure = ::mcp_recovery::detail::thrown_failure(e.what());
-        } catch (...) {
-            flight_failure = ::mcp_recovery::detail::thrown_failure("an exception that is not a std::exception");
-        }
-        std::vector<std::shared_ptr<async_event>> to_wake;
-        reconnect_outcome result;
-        std::uint64_t to = 0;
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            result = book_.finish(std::move(flight_failure), hook_failed, false, clock_type::now(),
-                                  transport.generation());
-            to_wake.swap(waiters_);
-            to = transport.generation();
-        }
-        for (auto& e : to_wake) e->set();
-        const std::error_code ec = result ? std::error_code{} : result.error().code;
-        if (kind == flight_kind::session) observer.on_reconnect_done(to, ec, clock_type::now() - began);
-        else ::mcp_recovery::detail::notify_reopen_done(observer, ec, clock_type::now() - began);
-    }
-
-    template <class Transport>
-    static net::awaitable<outcome<void>> reconnect_transport(Transport& t, time_point deadline) {
-        if constexpr (detail::has_async_deadline_reconnect<Transport>::value) co_return co_await t.async_reconnect(deadline);
-        else co_return co_await t.async_reconnect();
-    }
-
-    template <class Transport>
-    static net::awaitable<outcome<void>> reopen_transport(Transport& t, time_point deadline) {
-        if constexpr (detail::has_async_reopen<Transport>::value) co_return co_await t.async_reopen(deadline);
-        else co_return outcome<void>{};
-    }
-
-    mutable std::mutex mutex_;
-    ::mcp_recovery::detail::flight_book<Backoff> book_;
-    std::vector<std::shared_ptr<async_event>> waiters_;
-};
+#if MCP_RECOVERY_HAS_CONCEPTS
+template <class C>
+concept async_clock = is_async_clock_v<C>;
+#endif
 
 /// The asynchronous recovering client: `async_call` with any Asio completion token
 /// (`use_awaitable`, a callback `void(std::exception_ptr, result_type)`, ...), or `call` as an
@@ -381,17 +96,56 @@ private:
 /// Thread-safe: calls may run on a multi-threaded io_context. The client must outlive its calls
 /// and the reconnect they started (`reconnector().in_flight()`): destroy it after its io_context
 /// ran out of work or was stopped.
+#if MCP_RECOVERY_HAS_CONCEPTS
+template <async_transport Transport, classifier Classifier = default_classifier, retry_policy RetryPolicy = retry_once,
+          backoff_policy BackoffPolicy = no_backoff, class Reconnector = async_single_flight_reconnector<>,
+          observer Observer = null_observer, async_clock Clock = steady_clock_source>
+    requires async_reconnector<Reconnector, Transport, Clock, Observer>
+#else
 template <class Transport, class Classifier = default_classifier, class RetryPolicy = retry_once,
-          class Backoff = no_backoff, class Reconnector = async_single_flight_reconnector<>,
-          class Observer = null_observer>
-class async_recovering_client {
-    static_assert(is_async_transport_v<Transport>, "Transport does not meet the async transport requirements");
+          class BackoffPolicy = no_backoff, class Reconnector = async_single_flight_reconnector<>,
+          class Observer = null_observer, class Clock = steady_clock_source>
+#endif
+class async_recovering_client
+    : public ::mcp_recovery::detail::client_policies<Transport, Classifier, RetryPolicy, BackoffPolicy, Reconnector,
+                                                     Observer, Clock,
+                                                     std::function<net::awaitable<outcome<void>>(Transport&)>> {
+    using base = ::mcp_recovery::detail::client_policies<Transport, Classifier, RetryPolicy, BackoffPolicy, Reconnector,
+                                                         Observer, Clock,
+                                                         std::function<net::awaitable<outcome<void>>(Transport&)>>;
+    using base::annotations_of_;
+    using base::backoff_;
+    using base::classifier_;
+    using base::clock_;
+    using base::hook_;
+    using base::observer_;
+    using base::options_;
+    using base::reconnector_;
+    using base::retry_;
+
+    // Where concepts are not checked first, each names the member a type misses (as the sync client).
+    static_assert(is_async_transport_v<Transport>,
+                  "Transport type requirements not met (see mcp_recovery/beast/async_transport.hpp)");
+    static_assert(::mcp_recovery::detail::classifier_requirements<Classifier>::value,
+                  "Classifier type requirements not met (see mcp_recovery/classifier.hpp)");
+    static_assert(::mcp_recovery::detail::retry_policy_requirements<RetryPolicy>::value,
+                  "RetryPolicy type requirements not met (see mcp_recovery/retry_policy.hpp)");
+    static_assert(::mcp_recovery::detail::backoff_policy_requirements<BackoffPolicy>::value,
+                  "BackoffPolicy type requirements not met (see mcp_recovery/backoff_policy.hpp)");
+    static_assert(::mcp_recovery::detail::observer_requirements<Observer>::value,
+                  "Observer type requirements not met (see mcp_recovery/observer.hpp)");
+    static_assert(is_async_clock_v<Clock>, "Clock type requirements not met: needs time_point now() (see async_client.hpp)");
+    static_assert(is_async_reconnector_v<Reconnector, Transport, Clock, Observer>,
+                  "Reconnector type requirements not met (see mcp_recovery/beast/async_reconnector.hpp)");
 
 public:
     using request_type = typename Transport::request_type;
     using response_type = typename Transport::response_type;
     using result_type = outcome<response_type, call_error>;
-    using reconnect_hook = std::function<net::awaitable<outcome<void>>(Transport&)>;
+    /// The policies as a bundle (see `recovery_policies`, `basic_async_recovering_client`).
+    using policies = recovery_policies<Classifier, RetryPolicy, BackoffPolicy, Reconnector, Observer, Clock>;
+    using typename base::annotation_source;
+    using typename base::reconnect_hook;
 
     template <class... Args>
     explicit async_recovering_client(net::any_io_executor ex, std::in_place_t, Args&&... args)
@@ -439,6 +193,12 @@ public:
                              std::forward<CompletionToken>(token));
     }
 
+    /// Ends the session (HTTP DELETE) when the transport can (`async_terminate()`).
+    template <class T = Transport, std::enable_if_t<detail::has_async_terminate<T>::value, int> = 0>
+    net::awaitable<outcome<void>> terminate() {
+        co_return co_await transport_.async_terminate();
+    }
+
     /// Ends every call in progress with `errc::cancelled` (see the class comment).
     void cancel() {
         cancel_epoch_.fetch_add(1);
@@ -452,13 +212,10 @@ public:
     }
 
     Transport& transport() noexcept { return transport_; }
-    Classifier& classifier() noexcept { return classifier_; }
-    RetryPolicy& retry_policy() noexcept { return retry_; }
-    Backoff& backoff_policy() noexcept { return backoff_; }
-    Reconnector& reconnector() noexcept { return reconnector_; }
-    Observer& observer() noexcept { return observer_; }
-    client_options& options() noexcept { return options_; }
-    void on_reconnected(reconnect_hook hook) { hook_ = std::move(hook); }
+    const Transport& transport() const noexcept { return transport_; }
+    // classifier(), retry_policy(), backoff_policy(), reconnector(), observer(), clock(), options(),
+    // on_reconnected(hook), use_tool_annotations(source): detail::client_policies, shared with
+    // the synchronous client.
     /// Calls sleeping in a backoff or Retry-After wait right now.
     std::size_t sleepers() const {
         std::lock_guard<std::mutex> lock(sleepers_mutex_);
@@ -466,15 +223,6 @@ public:
     }
 
 private:
-    struct wall_clock {
-        time_point now() const noexcept { return clock_type::now(); }
-    };
-
-    template <class... Args>
-    result_type give_up(Args&&... args) {
-        return ::mcp_recovery::detail::give_up<response_type>(observer_, std::forward<Args>(args)...);
-    }
-
     // Sleeps until `until`, or until cancel() or a cancellation of the awaiting coroutine (the
     // caller checks which).
     net::awaitable<void> sleep_until(time_point until, std::uint64_t epoch) {
@@ -491,11 +239,6 @@ private:
     net::awaitable<result_type> recover(const request_type& request, const call_options& options, time_point deadline,
                                         std::uint64_t generation, failure last, std::uint64_t epoch,
                                         std::uint64_t auth_seen, std::uint64_t conn_seen) {
-        recovery_plan<Classifier, RetryPolicy, Backoff, Observer> plan(
-            classifier_, retry_, backoff_, observer_, options_,
-            resolve_idempotency(options.idempotency, method_of(request), options.annotations),
-            detail::has_async_refresh_auth<Transport>::value, clock_type::now(), deadline,
-            session_outlives_connection_v<Transport>);
 #if MCP_RECOVERY_BEAST_HAS_CANCELLATION_SLOTS
         // Cancellation through the awaiting coroutine's slot (asked only once the first attempt
         // failed: the success path does not pay for it).
@@ -511,97 +254,91 @@ private:
             co_return outcome<void>{};
         };
 
-        int attempt = 1;
-        if (cancelled()) co_return give_up(errc::cancelled, std::move(last));
-        recovery_step step = plan.next(last, attempt, clock_type::now());
-        for (;;) {
-            if (cancelled()) co_return give_up(errc::cancelled, std::move(last));
-            switch (step.what) {
-            case recovery_step::action::give_up:
-                if (step.renew_session && (deadline == time_point::max() || clock_type::now() < deadline)) {
-                    // Renew the lost session for the next call, whatever becomes of this one.
-                    (void)co_await reconnector_.reconnect(transport_, generation, deadline, observer_, hook, cancelled);
-                }
-                co_return give_up(step.reason, std::move(last));
-            case recovery_step::action::reconnect:
-            case recovery_step::action::reopen: {
+        using op = ::mcp_recovery::detail::call_io::op;
+        ::mcp_recovery::detail::recovering_call<response_type, Classifier, RetryPolicy, BackoffPolicy, Observer> c(
+            classifier_, retry_, backoff_, observer_, options_,
+            ::mcp_recovery::detail::call_is_idempotent(options, request, annotations_of_),
+            detail::has_async_refresh_auth<Transport>::value, clock_.now(), deadline,
+            session_outlives_connection_v<Transport>, std::move(last));
+        ::mcp_recovery::detail::call_io io = cancelled() ? c.cancel() : c.start(clock_.now());
+        while (io.what != op::finish) {
+            if (cancelled()) {
+                io = c.cancel();
+                break;
+            }
+            switch (io.what) {
+            case op::finish: break;
+            case op::renew:
+                // Renew the lost session for the next call, whatever becomes of this one.
+                if (deadline == time_point::max() || clock_.now() < deadline)
+                    (void)co_await reconnector_.reconnect(transport_, generation, deadline, clock_, observer_, hook,
+                                                          cancelled);
+                io = c.after_renew();
+                break;
+            case op::reconnect:
+            case op::reopen: {
                 reconnect_outcome r;
-                if (step.what == recovery_step::action::reconnect)
-                    r = co_await reconnector_.reconnect(transport_, generation, deadline, observer_, hook, cancelled);
+                if (io.what == op::reconnect)
+                    r = co_await reconnector_.reconnect(transport_, generation, deadline, clock_, observer_, hook,
+                                                        cancelled);
                 else
                     r = co_await reopen(generation, conn_seen, deadline, hook, cancelled);
-                if (!r) {
-                    call_error e = std::move(r).error();
-                    ++attempt;
-                    const recovery_step again = plan.after_failed_step(step, e, attempt, clock_type::now());
-                    if (again.what == recovery_step::action::give_up) {
-                        e.code = make_error_code(again.reason);
-                        co_return give_up(std::move(e), last);
-                    }
-                    continue;  // the same step again, after the reconnector's backoff
-                }
+                if (!r) io = c.after_failed_step(std::move(r).error(), clock_.now());
+                else io = cancelled() ? c.cancel() : c.before_send(clock_.now());
                 break;
             }
-            case recovery_step::action::wait:
-                if (step.wait > duration::zero()) co_await sleep_until(step.until, epoch);
+            case op::wait:
+                if (io.wait > duration::zero()) co_await sleep_until(io.until, epoch);
+                io = cancelled() ? c.cancel() : c.before_send(clock_.now());
                 break;
-            case recovery_step::action::refresh_auth:
-                if constexpr (detail::has_async_refresh_auth<Transport>::value) {
-                    outcome<void> r = co_await refresh_auth(auth_seen, deadline, cancelled);
-                    if (!r) {
-                        co_return ::mcp_recovery::detail::give_up_after_step<response_type>(
-                            observer_, errc::unauthorized, std::move(r).error(), last);
-                    }
-                }
+            case op::refresh_auth: {
+                outcome<void> r{};
+                if constexpr (detail::has_async_refresh_auth<Transport>::value)
+                    r = co_await refresh_auth(auth_seen, deadline, cancelled);
+                if (r && cancelled()) io = c.cancel();
+                else io = c.after_refresh(r, clock_.now());
                 break;
             }
-            if (cancelled()) co_return give_up(errc::cancelled, std::move(last));
-            // No attempt starts after the deadline, whatever the step before it took.
-            if (deadline != time_point::max() && clock_type::now() >= deadline)
-                co_return give_up(errc::deadline_exceeded, std::move(last));
-            observer_.on_retry(step.kind, attempt, step.wait);
-            generation = transport_.generation();
-            auth_seen = auth_epoch();
-            conn_seen = connection_epoch();
-            outcome<response_type> next = co_await transport_.async_send(request, deadline);
-            if (next) {
-                observer_.on_recovered(attempt + 1, clock_type::now() - plan.started());
-                co_return std::move(*next);
+            case op::send: {
+                generation = transport_.generation();
+                auth_seen = auth_epoch();
+                conn_seen = connection_epoch();
+                outcome<response_type> next = co_await transport_.async_send(request, deadline);
+                io = c.after_send(std::move(next), clock_.now());
+                break;
             }
-            last = std::move(next).error();
-            ++attempt;
-            step = plan.next(last, attempt, clock_type::now());
+            }
         }
+        co_return std::move(c).result();
     }
 
     template <class Hook, class Cancelled>
     net::awaitable<reconnect_outcome> reopen(std::uint64_t generation, std::uint64_t conn_seen, time_point deadline,
                                              Hook& hook, Cancelled& cancelled) {
         if constexpr (has_reopen_reconnector)
-            co_return co_await reconnector_.reopen(transport_, conn_seen, deadline, observer_, cancelled);
+            co_return co_await reconnector_.reopen(transport_, conn_seen, deadline, clock_, observer_, cancelled);
         else
-            co_return co_await reconnector_.reconnect(transport_, generation, deadline, observer_, hook, cancelled);
+            co_return co_await reconnector_.reconnect(transport_, generation, deadline, clock_, observer_, hook, cancelled);
     }
 
     // One credential refresh at a time, shared by every caller rejected with the credentials it
-    // replaces (as the synchronous client): a caller whose request was sent before a refresh that
-    // has finished since retries with it instead of refreshing again.
+    // replaces: the decisions are `detail::auth_book`'s, as in the synchronous client; a waiter
+    // suspends on an event instead of blocking.
     template <class Cancelled>
     net::awaitable<outcome<void>> refresh_auth(std::uint64_t seen, time_point deadline, Cancelled& cancelled) {
+        using turn = ::mcp_recovery::detail::auth_book::turn;
         const auto ex = co_await net::this_coro::executor;
         for (;;) {
             std::shared_ptr<async_event> event;
-            std::uint64_t failed_before = 0;
+            std::uint64_t failures_before = 0;
             {
                 std::lock_guard<std::mutex> lock(auth_mutex_);
-                if (auth_refreshes_.load(std::memory_order_relaxed) != seen) co_return outcome<void>{};
-                if (!auth_in_flight_) {
-                    auth_in_flight_ = true;
-                    break;
-                }
+                const turn t = auth_.begin(seen);
+                if (t == turn::refreshed) co_return outcome<void>{};
+                if (t == turn::lead) break;
                 event = std::make_shared<async_event>(ex);
                 auth_waiters_.push_back(event);
-                failed_before = auth_refreshes_failed_;
+                failures_before = auth_.failures();
             }
             {
                 const detail::scoped_waiter registered{auth_mutex_, auth_waiters_, event};
@@ -609,31 +346,25 @@ private:
             }
             {
                 std::lock_guard<std::mutex> lock(auth_mutex_);
-                if (auth_refreshes_.load(std::memory_order_relaxed) != seen) co_return outcome<void>{};
-                // The refresh this caller waited for failed: share its failure.
-                if (auth_refreshes_failed_ != failed_before && last_auth_failure_) co_return *last_auth_failure_;
+                if (auto shared = auth_.after_wait(seen, failures_before)) co_return std::move(*shared);
             }
-            if (cancelled() || (deadline != time_point::max() && clock_type::now() >= deadline)) {
-                failure f;
-                f.transport_error = make_error_code(cancelled() ? errc::cancelled : errc::deadline_exceeded);
-                f.message = "the call ended while another caller refreshed the credentials";
-                f.delivered = delivery::not_sent;
-                co_return f;
-            }
+            if (cancelled()) co_return ::mcp_recovery::detail::auth_book::ended_while_waiting(errc::cancelled);
+            if (deadline != time_point::max() && clock_.now() >= deadline)
+                co_return ::mcp_recovery::detail::auth_book::ended_while_waiting(errc::deadline_exceeded);
         }
         outcome<void> r{};
         try {
             r = co_await transport_.async_refresh_auth();
         } catch (...) {
-            finish_refresh(false, std::nullopt);
+            end_refresh(nullptr);
             throw;
         }
-        finish_refresh(static_cast<bool>(r), r ? std::nullopt : std::optional<failure>(r.error()));
+        end_refresh(&r);
         co_return r;
     }
 
     static constexpr bool has_reopen_reconnector =
-        requires(const Reconnector& r) { r.connection_epoch(); };
+        detail::async_reconnector_has_reopen<Reconnector, Transport, Clock, Observer>::value;
 
     // Successful flights so far, when the connection-level recovery uses them.
     std::uint64_t connection_epoch() const noexcept {
@@ -645,20 +376,17 @@ private:
 
     // Credential refreshes finished before a send; nothing to read when the transport cannot refresh.
     std::uint64_t auth_epoch() const noexcept {
-        if constexpr (detail::has_async_refresh_auth<Transport>::value) return auth_refreshes_.load(std::memory_order_acquire);
+        if constexpr (detail::has_async_refresh_auth<Transport>::value) return auth_.epoch();
         else return 0;
     }
 
-    void finish_refresh(bool ok, std::optional<failure> why) {
+    // The leader's refresh ended with `*r` (null: by an exception); its waiters wake.
+    void end_refresh(const outcome<void>* r) {
         std::vector<std::shared_ptr<async_event>> to_wake;
         {
             std::lock_guard<std::mutex> lock(auth_mutex_);
-            auth_in_flight_ = false;
-            if (ok) auth_refreshes_.fetch_add(1, std::memory_order_release);
-            else {
-                ++auth_refreshes_failed_;
-                last_auth_failure_ = std::move(why);
-            }
+            if (r) auth_.finish(*r);
+            else auth_.abandon();
             to_wake.swap(auth_waiters_);
         }
         for (auto& e : to_wake) e->set();
@@ -666,24 +394,27 @@ private:
 
     net::any_io_executor executor_;
     Transport transport_;
-    Classifier classifier_{};
-    RetryPolicy retry_{};
-    Backoff backoff_{};
-    Reconnector reconnector_{};
-    Observer observer_{};
-    wall_clock clock_{};
-    client_options options_{};
-    reconnect_hook hook_;
     std::atomic<std::uint64_t> cancel_epoch_{0};
     std::mutex auth_mutex_;
-    bool auth_in_flight_ = false;
-    std::atomic<std::uint64_t> auth_refreshes_{0};
-    std::uint64_t auth_refreshes_failed_ = 0;
-    std::optional<failure> last_auth_failure_;
+    ::mcp_recovery::detail::auth_book auth_;
     std::vector<std::shared_ptr<async_event>> auth_waiters_;
     mutable std::mutex sleepers_mutex_;
     std::vector<std::shared_ptr<async_event>> sleepers_;
 };
+
+/// The policies of `async_recovering_client`'s defaults as a bundle: `recovery_policies` with the
+/// async single-flight reconnector. Change one with `with_...<P>`:
+///
+///     using policies = beast::async_recovery_policies::with_observer<counting_observer>;
+///     beast::basic_async_recovering_client<beast::async_streamable_http_transport, policies> client{ex, std::in_place, options};
+using async_recovery_policies = recovery_policies<>::with_reconnector<async_single_flight_reconnector<>>;
+
+/// An `async_recovering_client` of `Transport` with the policies of the bundle `Policies`.
+template <class Transport, class Policies = async_recovery_policies>
+using basic_async_recovering_client =
+    async_recovering_client<Transport, typename Policies::classifier, typename Policies::retry_policy,
+                            typename Policies::backoff_policy, typename Policies::reconnector,
+                            typename Policies::observer, typename Policies::clock>;
 
 }  // namespace mcp_recovery::beast
 

@@ -102,7 +102,7 @@ public:
         if (!s.open) co_return base::not_connected();
         const std::int64_t id = this->next_request_id();
         const typename base::call_context call = this->context_of(r, id);
-        outcome<response> out = co_await exchange(r.method, call.params, id, s, deadline, nullptr, &call);
+        outcome<response> out = co_await exchange(r.method, call.params(), id, s, deadline, nullptr, &call);
         if (this->abandoned(out)) send_cancel_notice(s, id, out.error());
         co_return out;
     }
@@ -180,30 +180,17 @@ public:
             ~clear_flag() { flag.store(false); }
         } guard{reconnecting_};
 
-        if (!revision_has_sessions(this->options_.protocol_version)) {
-            pool_.drop();
-            this->install_sessionless();
-            co_return outcome<void>{};
-        }
-        // A step is not started past the deadline (an I/O step would still get a moment to run).
-        if (base::past(deadline)) co_return base::step_too_late(base::initialize_method);
-        if (this->needs_token()) {
-            outcome<void> t = this->refresh_auth();
-            if (!t) co_return t;
-        }
+        if (auto ended = this->begin_reconnect(deadline, pool_)) co_return std::move(*ended);
         // No temporaries of class type in a co_await expression: g++ 12 destroys some twice.
         const session none;  // no session id, no protocol header
         const std::string params = this->initialize_params();
         std::string session_id;
         outcome<response> r =
             co_await exchange(base::initialize_method, params, this->next_request_id(), none, deadline, &session_id);
-        outcome<session> s = this->accept_initialize(std::move(r), std::move(session_id));
-        if (!s) co_return base::step_failed(std::move(s).error(), base::initialize_method);
-        if (base::past(deadline)) co_return base::step_too_late(base::initialized_method);
+        outcome<session> s = this->initialize_answered(std::move(r), std::move(session_id), deadline);
+        if (!s) co_return std::move(s).error();
         outcome<void> n = co_await post_notification(base::initialized_method, {}, *s, deadline);
-        if (!n) co_return base::step_failed(std::move(n).error(), base::initialized_method);
-        this->install(std::move(*s));
-        co_return outcome<void>{};
+        co_return this->end_reconnect(std::move(n), std::move(*s));
     }
 
     /// Opens one new connection to the endpoint (connect, and the TLS handshake for https),
@@ -485,18 +472,14 @@ private:
 template <class JsonPolicy>
 boost::asio::awaitable<void> basic_async_streamable_http_transport<JsonPolicy>::async_listen() {
     if (!this->options_.listen) co_return;
-    std::uint64_t given_up = 0;
-    std::uint64_t current = 0;
-    std::string last_id;
-    std::size_t failures = 0;
-    duration delay = this->options_.listen_retry_delay;
+    typename base::listen_plan plan(this->options_);
     // Waits in slices, so that `stop_listening()` and a restored session are seen soon: a new
-    // session restored meanwhile (`restored` other than `current`) ends the wait.
-    auto pause = [this, &current](duration d, bool wake_on_restore) -> awaitable<bool> {
+    // session restored meanwhile (`restored` other than the current one) ends the wait.
+    auto pause = [this, &plan](duration d, bool wake_on_restore) -> awaitable<bool> {
         const time_point end = clock_type::now() + d;
         for (;;) {
             if (listen_stopped()) co_return false;
-            if (wake_on_restore && listen_->restored.load() != current) co_return true;
+            if (wake_on_restore && listen_->restored.load() != plan.current()) co_return true;
             const time_point now = clock_type::now();
             if (now >= end) co_return true;
             boost::asio::steady_timer timer(ex_, std::min<duration>(end - now, std::chrono::milliseconds(20)));
@@ -508,55 +491,25 @@ boost::asio::awaitable<void> basic_async_streamable_http_transport<JsonPolicy>::
     for (;;) {
         const std::uint64_t restored = listen_->restored.load();
         if (listen_stopped()) break;
-        if (restored == 0 || restored != this->generation() || restored == given_up) {
+        if (!plan.wants(restored, this->generation())) {
             const bool go_on = co_await pause(std::chrono::milliseconds(20), false);
             if (!go_on) break;
             continue;
         }
         const session s = this->snapshot();
-        if (!s.open || s.id.empty() || !revision_has_sessions(s.protocol_version)) {
-            given_up = s.generation;
-            continue;
-        }
-        if (s.generation != current) {
-            current = s.generation;
-            last_id.clear();
-            failures = 0;
-            delay = this->options_.listen_retry_delay;
-        }
-        auto req = this->make_listen_get(s, last_id);
+        if (!plan.start(s)) continue;
+        auto req = this->make_listen_get(s, plan.last_event_id());
         std::optional<response> none;
         sse_parser events = this->new_event_parser();
         const time_point began = clock_type::now();
-        const std::string resumed_from = last_id;
         exchange_result x = co_await round_trip(req, time_point::max(), this->options_.max_error_body_size, -1, &none,
                                                 &events, nullptr, &s, true);
         listen_->open.store(false);
-        if (!events.last_event_id().empty()) last_id = events.last_event_id();
         if (listen_stopped()) break;
-        if (x.is_event_stream && (last_id != resumed_from || clock_type::now() - began >= delay)) {
-            failures = 0;
-            delay = this->options_.listen_retry_delay;
-        }
-        if (!x.error && x.status == 405) {
-            this->conv_.not_offered.fetch_add(1);
-            given_up = s.generation;
-            continue;
-        }
-        if (!x.error && (x.status == 404 || x.status == 400 || x.status == 401 || x.status == 403)) {
-            given_up = s.generation;
-            continue;
-        }
         if (x.error == std::errc::operation_canceled) break;  // cancelled by the application
-        if (++failures >= this->options_.max_listen_attempts) {
-            given_up = s.generation;
-            continue;
-        }
-        duration wait = delay;
-        if (events.retry()) wait = std::chrono::duration_cast<duration>(*events.retry());
-        wait = std::min(wait, this->options_.max_resume_delay);
-        delay = std::min(delay * 2, this->options_.max_resume_delay);
-        const bool go_on = co_await pause(wait, true);
+        const auto next = plan.ended(s, x, events, clock_type::now() - began, this->conv_.not_offered);
+        if (next == base::listen_plan::after::new_session) continue;
+        const bool go_on = co_await pause(plan.wait(), true);
         if (!go_on) break;
     }
     listen_->open.store(false);

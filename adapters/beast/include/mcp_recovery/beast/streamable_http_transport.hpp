@@ -89,7 +89,7 @@ public:
         if (!s.open) return base::not_connected();
         const std::int64_t id = this->next_request_id();
         const typename base::call_context call = this->context_of(r, id);
-        outcome<response> out = exchange(r.method, call.params, id, s, deadline, nullptr, &call);
+        outcome<response> out = exchange(r.method, call.params(), id, s, deadline, nullptr, &call);
         if (this->abandoned(out)) {
             this->conv_.cancellations.fetch_add(1);
             notices_.post(this->cancel_notice(s, id, out.error()), this->url_, this->tls_owner(), this->options_);
@@ -172,28 +172,14 @@ public:
         // without any id would get a 400 that is not recognisable as a lost session.
         reconnect_turn serial(*this);
         if (!serial.take(deadline)) return base::step_too_late(base::initialize_method);
-        if (!revision_has_sessions(this->options_.protocol_version)) {
-            // Nothing to negotiate and no session to open: start over with fresh connections.
-            pool_.drop();
-            this->install_sessionless();
-            return {};
-        }
-        // A step is not started past the deadline (an I/O step would still get a moment to run).
-        if (base::past(deadline)) return base::step_too_late(base::initialize_method);
-        if (this->needs_token()) {
-            outcome<void> t = this->refresh_auth();
-            if (!t) return t;
-        }
+        if (auto ended = this->begin_reconnect(deadline, pool_)) return std::move(*ended);
         std::string session_id;
         outcome<response> r = exchange(base::initialize_method, this->initialize_params(), this->next_request_id(),
                                        session{}, deadline, &session_id);
-        outcome<session> s = this->accept_initialize(std::move(r), std::move(session_id));
-        if (!s) return base::step_failed(std::move(s).error(), base::initialize_method);
-        if (base::past(deadline)) return base::step_too_late(base::initialized_method);
+        outcome<session> s = this->initialize_answered(std::move(r), std::move(session_id), deadline);
+        if (!s) return std::move(s).error();
         outcome<void> n = post_notification(base::initialized_method, {}, *s, deadline);
-        if (!n) return base::step_failed(std::move(n).error(), base::initialized_method);
-        this->install(std::move(*s));
-        return {};
+        return this->end_reconnect(std::move(n), std::move(*s));
     }
 
     /// Opens one new connection to the endpoint (connect, and the TLS handshake for https),
@@ -400,66 +386,29 @@ private:
     // most `max_listen_attempts` failures in a row; a 405, or a session the server no longer knows,
     // ends listening for that session: it starts again on the next restored one.
     void listen_loop() {
-        std::uint64_t given_up = 0;  // a generation listening gave up on
-        std::uint64_t current = 0;
-        std::string last_id;
-        std::size_t failures = 0;
-        duration delay = this->options_.listen_retry_delay;
+        typename base::listen_plan plan(this->options_);
         for (;;) {
             {
                 std::unique_lock<std::mutex> lock(listen_mutex_);
-                listen_cv_.wait(lock, [&] {
-                    return listen_stopped_ ||
-                           (restored_generation_ != 0 && restored_generation_ == this->generation() &&
-                            restored_generation_ != given_up);
-                });
+                listen_cv_.wait(lock, [&] { return listen_stopped_ || plan.wants(restored_generation_, this->generation()); });
                 if (listen_stopped_) break;
             }
             const session s = this->snapshot();
-            if (!s.open || s.id.empty() || !revision_has_sessions(s.protocol_version)) {
-                given_up = s.generation;
-                continue;
-            }
-            if (s.generation != current) {
-                current = s.generation;
-                last_id.clear();
-                failures = 0;
-                delay = this->options_.listen_retry_delay;
-            }
-            auto req = this->make_listen_get(s, last_id);
+            if (!plan.start(s)) continue;
+            auto req = this->make_listen_get(s, plan.last_event_id());
             std::optional<response> none;  // nothing is a response on this stream
             sse_parser events = this->new_event_parser();
             const time_point began = clock_type::now();
-            const std::string resumed_from = last_id;
             exchange_result x = round_trip(req, time_point::max(), this->options_.max_error_body_size, -1, &none,
                                            &events, nullptr, &s, true);
             if (x.is_event_stream) set_listen_open(false);
-            if (!events.last_event_id().empty()) last_id = events.last_event_id();
             if (listen_stop_requested()) break;
-            if (x.is_event_stream && (last_id != resumed_from || clock_type::now() - began >= delay)) {
-                failures = 0;  // it was up for a while: a drop, not a failure
-                delay = this->options_.listen_retry_delay;
-            }
-            if (!x.error && x.status == 405) {
-                this->conv_.not_offered.fetch_add(1);
-                given_up = s.generation;
+            if (plan.ended(s, x, events, clock_type::now() - began, this->conv_.not_offered) == base::listen_plan::after::new_session)
                 continue;
-            }
-            if (!x.error && (x.status == 404 || x.status == 400 || x.status == 401 || x.status == 403)) {
-                given_up = s.generation;  // the session is gone (or not ours): the next call renews it
-                continue;
-            }
-            if (++failures >= this->options_.max_listen_attempts) {
-                given_up = s.generation;
-                continue;
-            }
-            duration wait = delay;
-            if (events.retry()) wait = std::chrono::duration_cast<duration>(*events.retry());
-            wait = std::min(wait, this->options_.max_resume_delay);
-            delay = std::min(delay * 2, this->options_.max_resume_delay);
             // A new session restored meanwhile ends the wait: its stream opens at once.
             std::unique_lock<std::mutex> lock(listen_mutex_);
-            listen_cv_.wait_for(lock, wait, [&] { return listen_stopped_ || restored_generation_ != current; });
+            listen_cv_.wait_for(lock, plan.wait(),
+                                [&] { return listen_stopped_ || restored_generation_ != plan.current(); });
             if (listen_stopped_) break;
         }
         std::lock_guard<std::mutex> lock(listen_mutex_);

@@ -14,6 +14,10 @@
 #include "mcp_recovery/beast/conversation.hpp"
 #include "mcp_recovery/beast/detail/connection.hpp"
 #include "mcp_recovery/beast/header_rules.hpp"
+#include "mcp_recovery/beast/messages.hpp"
+#include "mcp_recovery/beast/protocol.hpp"
+#include "mcp_recovery/beast/transport_options.hpp"
+#include "mcp_recovery/beast/transport_stats.hpp"
 #include "mcp_recovery/beast/json_envelope.hpp"
 #include "mcp_recovery/beast/json_lookup.hpp"
 #include "mcp_recovery/beast/sse.hpp"
@@ -45,188 +49,6 @@
 namespace mcp_recovery::beast {
 
 namespace bhttp = boost::beast::http;
-
-/// A JSON-RPC request to send: the method and its `params` as JSON text (an object, or empty for
-/// none). The transport adds `jsonrpc` and the `id`, which it assigns itself (a replay gets a new one).
-struct request {
-    std::string method;
-    std::string params;
-    /// Progress of this call: when set, the request carries `_meta.progressToken` (its own id,
-    /// unless `params` has a `_meta` of its own) and each `notifications/progress` the server sends
-    /// for it is passed here, on the thread that reads the call's stream. A replay keeps it.
-    std::function<void(const progress_update&)> on_progress = {};
-};
-
-/// The server's JSON-RPC response to one request: the message text and its envelope fields.
-///
-/// A JSON-RPC error response is a response, not a failure: check `is_error()`.
-struct response {
-    std::string message;  ///< The whole JSON-RPC response object as the server sent it.
-    envelope fields;      ///< id, error code and message, result.protocolVersion, ...
-
-    bool is_error() const noexcept { return fields.has_error; }
-    /// The raw JSON text of `result` (empty when the response is an error).
-    std::string_view result() const {
-        auto r = find_member(message, "result");
-        return r ? *r : std::string_view{};
-    }
-};
-
-/// Protocol revisions this transport speaks (Streamable HTTP), newest last.
-inline const std::vector<std::string>& supported_protocol_versions() {
-    static const std::vector<std::string> versions{"2025-03-26", "2025-06-18", "2025-11-25"};
-    return versions;
-}
-
-/// Whether a protocol revision has sessions. Revision 2026-07-28 removed them together with the
-/// `initialize` handshake and stream resumption: a lost response is re-issued as a new request
-/// (when replay-safe), never recovered by re-initializing. Revisions compare as ISO dates.
-inline bool revision_has_sessions(std::string_view revision) noexcept { return revision < "2026-07-28"; }
-
-/// Settings of `streamable_http_transport`. Every limit bounds memory or time, whatever the
-/// server does.
-struct transport_options {
-    std::string url;  ///< `http://host:port/path` or `https://...` (https needs MCP_RECOVERY_BEAST_TLS).
-
-    // initialize parameters (sent again, identical, on every reconnect)
-    std::string client_name = "mcp-recovery";
-    std::string client_version = "0.1.0";
-    std::string capabilities = "{}";              ///< JSON object.
-    /// Requested; the server may answer another supported one. "2026-07-28" (or later) selects
-    /// the sessionless revision: no initialize, no session id, `reconnect()` only renews connections.
-    std::string protocol_version = "2025-06-18";
-
-    // time
-    duration connect_timeout = std::chrono::seconds(10);  ///< resolve + connect + TLS handshake
-    duration write_timeout = std::chrono::seconds(10);
-    duration read_timeout = std::chrono::seconds(60);  ///< until the headers, and between two reads of a body or stream
-    /// Longest wait for one whole response, from the end of writing the request to the end of a
-    /// JSON body or to the response event of an event stream, however the server keeps the
-    /// connection busy (keep-alive comments, other messages, one byte a minute): a call made
-    /// without a deadline still ends. On top of `read_timeout`, which bounds each read. Expiry is
-    /// `std::errc::timed_out` (delivery unknown) with a message that names `response_timeout`.
-    duration response_timeout = std::chrono::minutes(5);
-    duration max_idle = std::chrono::seconds(4);       ///< pooled connections idle longer are not reused
-    /// A server's `Keep-Alive: timeout=N` is believed less this margin (half of N when N is
-    /// shorter than twice the margin): a pooled connection is not reused later than that.
-    duration keep_alive_margin = std::chrono::seconds(1);
-    /// After the response arrived on an event stream, how long to wait for the server to end
-    /// that stream (as the spec says it should) so that the connection can be reused; a stream
-    /// still open then, or longer than 64 KiB, is closed instead. 0: close at once.
-    duration stream_drain_timeout = std::chrono::milliseconds(5);
-
-    // stream resumption (SEP-1699): when the event stream answering a request ends or breaks
-    // (EOF, reset; not a timeout) before the response, after at least one event with an `id:`,
-    // the transport waits, then GETs the endpoint with `Last-Event-ID` to receive the rest.
-    // Only for revisions with sessions (not 2026-07-28), and never past the call's deadline.
-    /// Resumption GETs per request; 0 disables resumption.
-    std::size_t max_resume_attempts = 2;
-    /// Wait before a resumption GET when the stream gave no `retry:` (a `retry:` value is waited exactly).
-    duration resume_delay = std::chrono::seconds(1);
-    /// Longest wait before a resumption GET: a larger `retry:` from the server is cut to this.
-    duration max_resume_delay = std::chrono::seconds(30);
-
-    // size
-    std::size_t max_header_size = 16 * 1024;
-    std::size_t max_body_size = 8 * 1024 * 1024;    ///< JSON body
-    std::size_t max_error_body_size = 64 * 1024;     ///< body of an HTTP error status
-    std::size_t max_event_size = 8 * 1024 * 1024;   ///< one SSE event
-    std::size_t max_stream_size = 64 * 1024 * 1024;  ///< one SSE response stream in total
-    std::size_t max_session_id_size = 1024;
-    std::size_t max_idle_connections = 16;
-    /// Interim (1xx) responses skipped before the final one (each bounded by `max_header_size`);
-    /// one more, or a 101, is `transport_errc::malformed_response`.
-    std::size_t max_interim_responses = 8;
-
-    // TLS (https): verification of the certificate and of the host name is on by default.
-    bool tls_verify = true;
-    std::string tls_ca_file;  ///< Extra CA bundle (PEM); the system's default paths are always used.
-
-    /// Every server notification and request, as JSON text, from a call's stream or the listening
-    /// stream. Called on the reading thread; must not call back into the transport.
-    std::function<void(std::string_view message)> on_message;
-
-    // the server's side of the conversation (conversation.hpp, docs/conversation.md)
-    /// Answers to server requests, by method. A request is answered by a POST with the session id
-    /// (on another connection, while its stream stays open), within the deadline of the call it
-    /// arrived on. Without a handler, `ping` is answered `{}` and anything else -32601 "Method not
-    /// found": no server is ever left waiting. The `initialize` capabilities follow the handlers
-    /// (`sampling/createMessage` → `sampling`, `elicitation/create` → `elicitation`, `roots/list`
-    /// → `roots`), added to `capabilities` when not written there.
-    server_request_handlers server_requests;
-    /// Every server notification (method and raw `params`, empty when absent), from a call's
-    /// stream or the listening stream. Called on the reading thread; must not call back into the transport.
-    std::function<void(std::string_view method, std::string_view params)> on_notification;
-    /// A call's `notifications/progress` restarts its `response_timeout` (as the TypeScript SDK's
-    /// `resetTimeoutOnProgress`); never past the call's deadline.
-    bool reset_timeout_on_progress = false;
-    /// A call abandoned after its request was written (deadline passed, timed out, cancelled)
-    /// sends `notifications/cancelled` with its id, in the background (it never delays the caller),
-    /// bounded by `cancel_timeout`. Best effort: a server that is down never hears it.
-    bool send_cancelled = true;
-    duration cancel_timeout = std::chrono::seconds(2);
-
-    // the listening stream (GET), see `listen()` of the transports
-    /// Open the GET listening stream once the session is ready (after `connect()`, or after a
-    /// recovering client's `on_reconnected` hook). 405 from the server: it has none, not tried
-    /// again for that session. Sessionless revisions have none.
-    bool listen = false;
-    /// First wait before the listening stream is resumed (`Last-Event-ID`) or re-opened after a
-    /// drop; doubled after each failure up to `max_resume_delay`; a `retry:` is honoured.
-    duration listen_retry_delay = std::chrono::milliseconds(500);
-    /// Failed attempts in a row, in one session, before the listener waits for a new session.
-    std::size_t max_listen_attempts = 6;
-    /// A listening stream silent this long is re-opened (with `Last-Event-ID`): a dead peer is found.
-    duration listen_idle_timeout = std::chrono::minutes(5);
-    /// Bearer token provider: called on connect and by `refresh_auth()` (after a 401). Empty: no
-    /// Authorization header. Return an error failure when no token can be had.
-    std::function<outcome<std::string>()> token_provider;
-    /// Extra headers on every request (e.g. an API key). Names and values are validated.
-    std::vector<std::pair<std::string, std::string>> headers;
-
-    /// Recognise a lost session answered in band: a 2xx answer (a JSON body, or the response event
-    /// of a stream) to a request that carried a session id, whose JSON-RPC *error* (never a
-    /// result, so never a tool's `isError`) has code -32001, -32600 or -32000 and a message with
-    /// one of the default lost-session phrases (`session_message_rules`), e.g. a gateway's
-    /// `200 {"error":{"code":-32001,"message":"Session not found"}}`. Such an answer becomes a
-    /// `failure` (`transport_errc::session_lost`, the HTTP status, the JSON-RPC code and message,
-    /// `delivery::rejected`), which recovery treats as a lost session. false: returned as a
-    /// response (a JSON-RPC error), as any other.
-    bool in_band_session_loss = true;
-};
-
-/// What a transport saw servers do wrong at the HTTP level, counted since it was made
-/// (`diagnostics()` of either Beast transport). None of it reaches a caller as another call's
-/// answer; these say why connections were closed instead of reused, and name the server's fault.
-struct http_diagnostics {
-    /// Connections closed because bytes followed a complete response (a stray CRLF, a
-    /// Content-Length shorter than the body, an unsolicited response): RFC 9112, section 6.3.
-    std::uint64_t stray_bytes = 0;
-    /// JSON answers whose id was not the request's (a desynchronised or confused server).
-    std::uint64_t mismatched_ids = 0;
-    /// Interim (1xx) responses skipped before a final one (RFC 9110, section 15.2): allowed, noted.
-    std::uint64_t interim_responses = 0;
-    /// Answers with a `Content-Encoding` other than identity, which was all the client accepted.
-    std::uint64_t encoded_bodies = 0;
-    /// Responses not complete within `response_timeout`.
-    std::uint64_t response_timeouts = 0;
-    /// Pooled connections the server had closed before they could be reused (found at reuse, or
-    /// under the next request).
-    std::uint64_t closed_idle = 0;
-    /// Requests sent once more on a fresh connection because the reused one provably had not
-    /// been read by the server (see `docs/reliability.md`, "Hostile servers").
-    std::uint64_t resent_unsent = 0;
-};
-
-/// What a transport did for the server's side of the conversation, counted since it was made
-/// (`conversation()` of either Beast transport).
-struct conversation_stats {
-    std::uint64_t listening_opened = 0;       ///< GETs answered with a listening event stream
-    std::uint64_t listening_resumed = 0;      ///< of which carried `Last-Event-ID` (resumed in the same session)
-    std::uint64_t listening_not_offered = 0;  ///< GETs answered 405: the server has no listening stream
-    std::uint64_t requests_answered = 0;      ///< server requests answered (on any stream)
-    std::uint64_t cancellations_sent = 0;     ///< `notifications/cancelled` started for abandoned calls
-};
 
 namespace detail {
 
@@ -511,6 +333,83 @@ protected:
         return req;
     }
 
+    /// The decisions of the listening stream, shared by the synchronous listener thread and the
+    /// asynchronous `async_listen()` (they differ only in how they wait and read): which session
+    /// to listen on, what to resume from, when a drop is a failure, and how long to wait before
+    /// the next GET. One per listener; not thread-safe.
+    class listen_plan {
+    public:
+        enum class after { retry, new_session };
+
+        explicit listen_plan(const transport_options& o) : options_(o), delay_(o.listen_retry_delay) {}
+
+        /// Whether the session of generation `restored` (restored by the application, 0: none yet)
+        /// is to be listened on, now that the transport is at `generation`.
+        bool wants(std::uint64_t restored, std::uint64_t generation) const noexcept {
+            return restored != 0 && restored == generation && restored != given_up_;
+        }
+        /// The generation being listened on.
+        std::uint64_t current() const noexcept { return current_; }
+
+        /// Before a GET on `s`: false when it has no listening stream (sessionless, closed): the
+        /// listener waits for a new session. A new session starts over (no resumption, no failures).
+        bool start(const session& s) {
+            if (!s.open || s.id.empty() || !revision_has_sessions(s.protocol_version)) {
+                given_up_ = s.generation;
+                return false;
+            }
+            if (s.generation != current_) {
+                current_ = s.generation;
+                last_id_.clear();
+                failures_ = 0;
+                delay_ = options_.listen_retry_delay;
+            }
+            resumed_from_ = last_id_;
+            return true;
+        }
+        /// The `Last-Event-ID` of the next GET (empty: none).
+        const std::string& last_event_id() const noexcept { return last_id_; }
+
+        /// The GET on `s` ended with `x` after `up` (its events read by `events`; a 405 counted in
+        /// `not_offered`): retry after `wait()`, or wait for a new session (405: none offered; 404/400/401/403: the session is
+        /// gone or not ours, the next call renews it; too many failures in a row).
+        after ended(const session& s, const exchange_result& x, const sse_parser& events, duration up,
+                    std::atomic<std::uint64_t>& not_offered) {
+            if (!events.last_event_id().empty()) last_id_ = events.last_event_id();
+            if (x.is_event_stream && (last_id_ != resumed_from_ || up >= delay_)) {
+                failures_ = 0;  // it was up for a while: a drop, not a failure
+                delay_ = options_.listen_retry_delay;
+            }
+            if (!x.error && x.status == 405) not_offered.fetch_add(1);
+            if (!x.error && (x.status == 405 || x.status == 404 || x.status == 400 || x.status == 401 ||
+                             x.status == 403)) {
+                given_up_ = s.generation;
+                return after::new_session;
+            }
+            if (++failures_ >= options_.max_listen_attempts) {
+                given_up_ = s.generation;
+                return after::new_session;
+            }
+            wait_ = delay_;
+            if (events.retry()) wait_ = std::chrono::duration_cast<duration>(*events.retry());
+            wait_ = std::min(wait_, options_.max_resume_delay);
+            delay_ = std::min(delay_ * 2, options_.max_resume_delay);
+            return after::retry;
+        }
+        /// With `after::retry`: the wait before the next GET (a restored new session ends it early).
+        duration wait() const noexcept { return wait_; }
+
+    private:
+        const transport_options& options_;
+        std::uint64_t given_up_ = 0;  // a generation listening gave up on
+        std::uint64_t current_ = 0;
+        std::string last_id_;
+        std::string resumed_from_;
+        std::size_t failures_ = 0;
+        duration delay_;
+        duration wait_{};
+    };
+
     /// The GET that opens the listening stream, resuming after `last_event_id` when not empty.
     bhttp::request<bhttp::empty_body> make_listen_get(const session& s, const std::string& last_event_id) const {
         bhttp::request<bhttp::empty_body> req{bhttp::verb::get, url_.target, 11};
@@ -521,19 +420,26 @@ protected:
     }
 
     /// What one call adds to its request: the progress token and where progress goes.
+    /// A copy of the params is made only when a progress token is put into them: a call without
+    /// `on_progress` sends the request's own params (the request outlives the call).
     struct call_context {
-        std::string params;          ///< the params as sent (with `_meta.progressToken` when asked)
         std::string progress_token;  ///< raw JSON; empty: progress is not followed
         const std::function<void(const progress_update&)>* on_progress = nullptr;
+        std::string_view given;      ///< the request's params
+        std::string with_token;      ///< the params with `_meta.progressToken`, when `injected`
+        bool injected = false;
+
+        /// The params as sent.
+        std::string_view params() const noexcept { return injected ? std::string_view(with_token) : given; }
     };
 
     call_context context_of(const request& r, std::int64_t id) const {
         call_context c;
+        c.given = r.params;
         if (r.on_progress) {
-            c.params = with_progress_token(r.params, id, c.progress_token);
+            c.with_token = with_progress_token(r.params, id, c.progress_token);
+            c.injected = true;
             c.on_progress = &r.on_progress;
-        } else {
-            c.params = r.params;
         }
         return c;
     }
@@ -593,6 +499,45 @@ protected:
         s.protocol_version = version;
         s.open = true;
         return s;
+    }
+
+    // A reconnect, shared by both transports (they differ only in blocking or awaiting the I/O):
+    // begin_reconnect → initialize → initialize_answered → notifications/initialized → end_reconnect.
+
+    /// The steps before `initialize`: the sessionless revision's reconnect (new connections from
+    /// `pool`, a new generation), the deadline, a token when one is needed. The reconnect's outcome
+    /// when it ends here; nothing when `initialize` is to be sent.
+    template <class Pool>
+    std::optional<outcome<void>> begin_reconnect(time_point deadline, Pool& pool) {
+        if (!revision_has_sessions(options_.protocol_version)) {
+            // Nothing to negotiate and no session to open: start over with fresh connections.
+            pool.drop();
+            install_sessionless();
+            return outcome<void>{};
+        }
+        // A step is not started past the deadline (an I/O step would still get a moment to run).
+        if (past(deadline)) return outcome<void>{step_too_late(initialize_method)};
+        if (needs_token()) {
+            outcome<void> t = refresh_auth();
+            if (!t) return t;
+        }
+        return std::nullopt;
+    }
+
+    /// After `initialize` answered `r` (with `session_id` from its header): the new session, not
+    /// installed yet, or the reconnect's failure (also when the deadline passed meanwhile).
+    outcome<session> initialize_answered(outcome<response> r, std::string session_id, time_point deadline) const {
+        outcome<session> s = accept_initialize(std::move(r), std::move(session_id));
+        if (!s) return step_failed(std::move(s).error(), initialize_method);
+        if (past(deadline)) return step_too_late(initialized_method);
+        return s;
+    }
+
+    /// After `notifications/initialized` ended with `n`: installs `s`, or the reconnect failed.
+    outcome<void> end_reconnect(outcome<void> n, session s) {
+        if (!n) return step_failed(std::move(n).error(), initialized_method);
+        install(std::move(s));
+        return {};
     }
 
     /// Makes `s` the current session and bumps the generation.

@@ -1,0 +1,54 @@
+// mcp-recovery: recovery policies for MCP clients.
+// SPDX-License-Identifier: BSL-1.0
+#ifndef MCP_RECOVERY_RECOVERY_POLICIES_HPP
+#define MCP_RECOVERY_RECOVERY_POLICIES_HPP
+
+/// The policies of a recovering client as one type, each replaceable without restating the others.
+
+#include "mcp_recovery/backoff_policy.hpp"
+#include "mcp_recovery/classifier.hpp"
+#include "mcp_recovery/clock.hpp"
+#include "mcp_recovery/observer.hpp"
+#include "mcp_recovery/reconnector.hpp"
+#include "mcp_recovery/retry_policy.hpp"
+
+namespace mcp_recovery {
+
+/// A bundle of the six policies of `recovering_client`, with the client's defaults.
+///
+/// Each `with_...<P>` names the same bundle with one policy replaced, so a client that differs
+/// from the defaults in one policy says only that one:
+///
+///     using policies = recovery_policies<>::with_retry_policy<limited_attempts>::with_observer<counting_observer>;
+///     basic_recovering_client<my_transport, policies> client{std::in_place};
+///
+/// The members name the policies as the client's accessors do (`classifier`, `retry_policy`, ...).
+/// The bundle checks nothing itself: the client it is given to does.
+template <class Classifier = default_classifier, class RetryPolicy = retry_once, class BackoffPolicy = no_backoff,
+          class Reconnector = single_flight_reconnector<>, class Observer = null_observer,
+          class Clock = steady_clock_source>
+struct recovery_policies {
+    using classifier = Classifier;
+    using retry_policy = RetryPolicy;
+    using backoff_policy = BackoffPolicy;
+    using reconnector = Reconnector;
+    using observer = Observer;
+    using clock = Clock;
+
+    template <class C>
+    using with_classifier = recovery_policies<C, RetryPolicy, BackoffPolicy, Reconnector, Observer, Clock>;
+    template <class R>
+    using with_retry_policy = recovery_policies<Classifier, R, BackoffPolicy, Reconnector, Observer, Clock>;
+    template <class B>
+    using with_backoff_policy = recovery_policies<Classifier, RetryPolicy, B, Reconnector, Observer, Clock>;
+    template <class R>
+    using with_reconnector = recovery_policies<Classifier, RetryPolicy, BackoffPolicy, R, Observer, Clock>;
+    template <class O>
+    using with_observer = recovery_policies<Classifier, RetryPolicy, BackoffPolicy, Reconnector, O, Clock>;
+    template <class C>
+    using with_clock = recovery_policies<Classifier, RetryPolicy, BackoffPolicy, Reconnector, Observer, C>;
+};
+
+}  // namespace mcp_recovery
+
+#endif
