@@ -66,27 +66,15 @@ class recovering_client
                                      std::function<outcome<void>(Transport&)>> {
     using base = detail::client_policies<Transport, Classifier, RetryPolicy, BackoffPolicy, Reconnector, Observer,
                                          Clock, std::function<outcome<void>(Transport&)>>;
-    using base::annotations_of_;
-    using base::backoff_;
-    using base::classifier_;
     using base::clock_;
     using base::hook_;
     using base::observer_;
-    using base::options_;
     using base::reconnector_;
-    using base::retry_;
 
-    // C++17: each names the member a type misses, then says which requirements it fails.
+    // C++17: each names the member a type misses, then says which requirements it fails (the
+    // policies the async client shares are checked in detail::client_policies).
     static_assert(detail::transport_requirements<Transport>::value,
                   "Transport type requirements not met (see mcp_recovery/transport.hpp)");
-    static_assert(detail::classifier_requirements<Classifier>::value,
-                  "Classifier type requirements not met (see mcp_recovery/classifier.hpp)");
-    static_assert(detail::retry_policy_requirements<RetryPolicy>::value,
-                  "RetryPolicy type requirements not met (see mcp_recovery/retry_policy.hpp)");
-    static_assert(detail::backoff_policy_requirements<BackoffPolicy>::value,
-                  "BackoffPolicy type requirements not met (see mcp_recovery/backoff_policy.hpp)");
-    static_assert(detail::observer_requirements<Observer>::value,
-                  "Observer type requirements not met (see mcp_recovery/observer.hpp)");
     static_assert(detail::clock_requirements<Clock>::value,
                   "Clock type requirements not met (see mcp_recovery/clock.hpp)");
     static_assert(detail::reconnector_requirements<Reconnector, Transport, Clock, Observer>::value,
@@ -195,10 +183,8 @@ private:
                                                                  std::uint64_t generation, std::uint64_t auth_seen,
                                                                  std::uint64_t conn_seen, failure last) {
         using op = detail::call_io::op;
-        detail::recovering_call<response_type, Classifier, RetryPolicy, BackoffPolicy, Observer> c(
-            classifier_, retry_, backoff_, observer_, options_, detail::call_is_idempotent(options, request, annotations_of_),
-            has_refresh_auth_v<Transport>, clock_.now(), deadline, session_outlives_connection_v<Transport>,
-            std::move(last));
+        auto c = this->template begin_recovery<response_type>(request, options, deadline, has_refresh_auth_v<Transport>,
+                                                             session_outlives_connection_v<Transport>, std::move(last));
         for (detail::call_io io = c.start(clock_.now()); io.what != op::finish;) {
             switch (io.what) {
             case op::finish: break;

@@ -3,9 +3,15 @@
 #ifndef MCP_RECOVERY_DETAIL_CLIENT_POLICIES_HPP
 #define MCP_RECOVERY_DETAIL_CLIENT_POLICIES_HPP
 
+#include "mcp_recovery/backoff_policy.hpp"
 #include "mcp_recovery/call_options.hpp"
+#include "mcp_recovery/classifier.hpp"
 #include "mcp_recovery/config.hpp"
+#include "mcp_recovery/detail/recovering_call.hpp"
+#include "mcp_recovery/failure.hpp"
 #include "mcp_recovery/idempotency.hpp"
+#include "mcp_recovery/observer.hpp"
+#include "mcp_recovery/retry_policy.hpp"
 
 #include <functional>
 #include <optional>
@@ -33,6 +39,17 @@ struct request_type_of<T, std::void_t<typename T::request_type>> {
 template <class Transport, class Classifier, class RetryPolicy, class BackoffPolicy, class Reconnector, class Observer,
           class Clock, class Hook>
 class client_policies {
+    // C++17 (and C++20 where the concepts did not reject the type first): each requirement trait
+    // names the member a type misses, then this says which requirements it fails.
+    static_assert(classifier_requirements<Classifier>::value,
+                  "Classifier type requirements not met (see mcp_recovery/classifier.hpp)");
+    static_assert(retry_policy_requirements<RetryPolicy>::value,
+                  "RetryPolicy type requirements not met (see mcp_recovery/retry_policy.hpp)");
+    static_assert(backoff_policy_requirements<BackoffPolicy>::value,
+                  "BackoffPolicy type requirements not met (see mcp_recovery/backoff_policy.hpp)");
+    static_assert(observer_requirements<Observer>::value,
+                  "Observer type requirements not met (see mcp_recovery/observer.hpp)");
+
 public:
     /// Runs inside a reconnect flight, after the new session is up and before waiting callers
     /// continue: restore what the server lost with the old session (subscriptions, log level).
@@ -58,6 +75,17 @@ public:
     void use_tool_annotations(annotation_source source) { annotations_of_ = std::move(source); }
 
 protected:
+    /// The recovery of a call whose first attempt failed with `first`, from the client's
+    /// policies (the retry and backoff prototypes are copied into it) and the call's options.
+    template <class Response, class Request>
+    recovering_call<Response, Classifier, RetryPolicy, BackoffPolicy, Observer> begin_recovery(
+        const Request& request, const call_options& options, time_point deadline, bool can_refresh_auth,
+        bool session_outlives_connection, failure first) {
+        return recovering_call<Response, Classifier, RetryPolicy, BackoffPolicy, Observer>(
+            classifier_, retry_, backoff_, observer_, options_, call_is_idempotent(options, request, annotations_of_),
+            can_refresh_auth, clock_.now(), deadline, session_outlives_connection, std::move(first));
+    }
+
     client_policies() = default;
     ~client_policies() = default;
     client_policies(const client_policies&) = delete;

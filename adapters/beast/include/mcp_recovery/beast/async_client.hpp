@@ -113,27 +113,14 @@ class async_recovering_client
     using base = ::mcp_recovery::detail::client_policies<Transport, Classifier, RetryPolicy, BackoffPolicy, Reconnector,
                                                          Observer, Clock,
                                                          std::function<net::awaitable<outcome<void>>(Transport&)>>;
-    using base::annotations_of_;
-    using base::backoff_;
-    using base::classifier_;
     using base::clock_;
     using base::hook_;
     using base::observer_;
-    using base::options_;
     using base::reconnector_;
-    using base::retry_;
 
-    // Where concepts are not checked first, each names the member a type misses (as the sync client).
+    // The policies it shares with the sync client are checked in detail::client_policies.
     static_assert(is_async_transport_v<Transport>,
                   "Transport type requirements not met (see mcp_recovery/beast/async_transport.hpp)");
-    static_assert(::mcp_recovery::detail::classifier_requirements<Classifier>::value,
-                  "Classifier type requirements not met (see mcp_recovery/classifier.hpp)");
-    static_assert(::mcp_recovery::detail::retry_policy_requirements<RetryPolicy>::value,
-                  "RetryPolicy type requirements not met (see mcp_recovery/retry_policy.hpp)");
-    static_assert(::mcp_recovery::detail::backoff_policy_requirements<BackoffPolicy>::value,
-                  "BackoffPolicy type requirements not met (see mcp_recovery/backoff_policy.hpp)");
-    static_assert(::mcp_recovery::detail::observer_requirements<Observer>::value,
-                  "Observer type requirements not met (see mcp_recovery/observer.hpp)");
     static_assert(is_async_clock_v<Clock>, "Clock type requirements not met: needs time_point now() (see async_client.hpp)");
     static_assert(is_async_reconnector_v<Reconnector, Transport, Clock, Observer>,
                   "Reconnector type requirements not met (see mcp_recovery/beast/async_reconnector.hpp)");
@@ -255,11 +242,9 @@ private:
         };
 
         using op = ::mcp_recovery::detail::call_io::op;
-        ::mcp_recovery::detail::recovering_call<response_type, Classifier, RetryPolicy, BackoffPolicy, Observer> c(
-            classifier_, retry_, backoff_, observer_, options_,
-            ::mcp_recovery::detail::call_is_idempotent(options, request, annotations_of_),
-            detail::has_async_refresh_auth<Transport>::value, clock_.now(), deadline,
-            session_outlives_connection_v<Transport>, std::move(last));
+        auto c = this->template begin_recovery<response_type>(request, options, deadline,
+                                                             detail::has_async_refresh_auth<Transport>::value,
+                                                             session_outlives_connection_v<Transport>, std::move(last));
         ::mcp_recovery::detail::call_io io = cancelled() ? c.cancel() : c.start(clock_.now());
         while (io.what != op::finish) {
             if (cancelled()) {
