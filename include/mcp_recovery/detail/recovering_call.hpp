@@ -69,8 +69,7 @@ public:
         : plan_(classifier, retry, backoff, observer, options, idempotent, can_refresh_auth, now, deadline,
                 session_outlives_connection),
           observer_(observer),
-          last_(std::move(first)),
-          deadline_(deadline) {}
+          last_(std::move(first)) {}
 
     /// The first decision, after the failure of the first attempt.
     call_io start(time_point now) { return decide(now); }
@@ -104,7 +103,7 @@ public:
     /// After a `wait`, or any step that succeeded: the deadline is checked, then `send`.
     call_io before_send(time_point now) {
         // No attempt starts after the deadline, whatever the step before it took.
-        if (deadline_ != time_point::max() && now >= deadline_)
+        if (plan_.deadline() != time_point::max() && now >= plan_.deadline())
             return finish_with(give_up(errc::deadline_exceeded));
         observer_.on_retry(step_.kind, attempt_, step_.wait);
         return call_io{call_io::op::send, {}, {}};
@@ -126,10 +125,6 @@ public:
 
     /// The call's result, once `finish` was returned.
     result_type result() && { return std::move(*result_); }
-
-    /// The step being carried out (`reconnect` / `reopen` / `wait` ...).
-    const recovery_step& step() const noexcept { return step_; }
-    time_point deadline() const noexcept { return deadline_; }
 
 private:
     call_io decide(time_point now) {
@@ -166,7 +161,6 @@ private:
     plan_type plan_;
     Observer& observer_;
     failure last_;
-    time_point deadline_;
     recovery_step step_{};
     int attempt_ = 1;
     std::optional<result_type> result_;
