@@ -36,6 +36,8 @@ namespace mcp_recovery {
 /// | Expression | Semantics |
 /// |---|---|
 /// | `o.on_reopen_done(ec, took)` | a connection-level recovery this thread led (a transport whose session outlives its connections opened a new connection, the session untouched) finished: success, or `ec` |
+/// | `o.on_keeper_ping(idle, f)` | the session keeper sent a ping after `idle`: answered (`f` null), or it failed with `*f` |
+/// | `o.on_keeper_reinitialize(idle, ec)` | the session keeper opened a new session after `idle` (before a call, or after its ping met a lost session): success, or `ec` |
 ///
 /// `null_observer` implements every hook as nothing; derive from it to implement only some.
 ///
@@ -49,6 +51,8 @@ struct null_observer {
     void on_recovered(int, duration) noexcept {}
     void on_give_up(std::error_code, const failure*) noexcept {}
     void on_reopen_done(std::error_code, duration) noexcept {}
+    void on_keeper_ping(duration, const failure*) noexcept {}
+    void on_keeper_reinitialize(duration, std::error_code) noexcept {}
 };
 
 namespace detail {
@@ -136,6 +140,42 @@ template <class O>
 void notify_reopen_done(O& o, std::error_code ec, duration took) noexcept {
     if constexpr (has_on_reopen_done<O>::value) o.on_reopen_done(ec, took);
 }
+
+template <class O, class = void>
+struct has_on_keeper_ping : std::false_type {};
+template <class O>
+struct has_on_keeper_ping<O, std::void_t<decltype(std::declval<O&>().on_keeper_ping(std::declval<duration>(),
+                                                                                  std::declval<const failure*>()))>>
+    : std::true_type {};
+
+template <class O, class = void>
+struct has_on_keeper_reinitialize : std::false_type {};
+template <class O>
+struct has_on_keeper_reinitialize<O, std::void_t<decltype(std::declval<O&>().on_keeper_reinitialize(
+                                         std::declval<duration>(), std::declval<std::error_code>()))>>
+    : std::true_type {};
+
+/// Tells `o` about a ping of the session keeper, when it has the optional hook.
+template <class O>
+void notify_keeper_ping(O& o, duration idle, const failure* f) noexcept {
+    if constexpr (has_on_keeper_ping<O>::value) o.on_keeper_ping(idle, f);
+    else {
+        (void)o;
+        (void)idle;
+        (void)f;
+    }
+}
+
+/// Tells `o` about a re-initialize of the session keeper, when it has the optional hook.
+template <class O>
+void notify_keeper_reinitialize(O& o, duration idle, std::error_code ec) noexcept {
+    if constexpr (has_on_keeper_reinitialize<O>::value) o.on_keeper_reinitialize(idle, ec);
+    else {
+        (void)o;
+        (void)idle;
+        (void)ec;
+    }
+}
 }  // namespace detail
 
 /// Whether `O` meets the Observer requirements: every hook of the first table above (the
@@ -149,6 +189,12 @@ inline constexpr bool is_observer_v = is_observer<O>::value;
 /// Whether `O` has the optional `on_reopen_done(std::error_code, duration)` hook.
 template <class O>
 inline constexpr bool has_on_reopen_done_v = detail::has_on_reopen_done<O>::value;
+/// Whether `O` has the optional session keeper hooks `on_keeper_ping(duration, const failure*)`
+/// and `on_keeper_reinitialize(duration, std::error_code)`.
+template <class O>
+inline constexpr bool has_on_keeper_ping_v = detail::has_on_keeper_ping<O>::value;
+template <class O>
+inline constexpr bool has_on_keeper_reinitialize_v = detail::has_on_keeper_reinitialize<O>::value;
 
 #if MCP_RECOVERY_HAS_CONCEPTS
 /// The Observer requirements as a concept; same requirements as `is_observer`. A type that does
@@ -190,6 +236,12 @@ public:
         (ec ? reopens_failed_ : reopens_succeeded_).fetch_add(1, std::memory_order_relaxed);
     }
     void on_recovered(int, duration) noexcept { recovered_.fetch_add(1, std::memory_order_relaxed); }
+    void on_keeper_ping(duration, const failure* f) noexcept {
+        (f ? keeper_pings_failed_ : keeper_pings_).fetch_add(1, std::memory_order_relaxed);
+    }
+    void on_keeper_reinitialize(duration, std::error_code ec) noexcept {
+        (ec ? keeper_reinitializes_failed_ : keeper_reinitializes_).fetch_add(1, std::memory_order_relaxed);
+    }
     void on_give_up(std::error_code ec, const failure*) noexcept {
         give_ups_.fetch_add(1, std::memory_order_relaxed);
         if (ec.category() == error_category()) {
@@ -211,6 +263,17 @@ public:
     std::uint64_t reopens_succeeded() const noexcept { return reopens_succeeded_.load(std::memory_order_relaxed); }
     std::uint64_t reopens_failed() const noexcept { return reopens_failed_.load(std::memory_order_relaxed); }
     std::uint64_t recovered() const noexcept { return recovered_.load(std::memory_order_relaxed); }
+    /// Session keeper: pings answered, pings that failed (a lost session among them), and the
+    /// sessions it opened (before a call, or after a ping met a lost session), succeeded / failed.
+    /// A keeper re-initialize is a reconnect flight too (counted in `reconnects()`).
+    std::uint64_t keeper_pings() const noexcept { return keeper_pings_.load(std::memory_order_relaxed); }
+    std::uint64_t keeper_pings_failed() const noexcept { return keeper_pings_failed_.load(std::memory_order_relaxed); }
+    std::uint64_t keeper_reinitializes() const noexcept {
+        return keeper_reinitializes_.load(std::memory_order_relaxed);
+    }
+    std::uint64_t keeper_reinitializes_failed() const noexcept {
+        return keeper_reinitializes_failed_.load(std::memory_order_relaxed);
+    }
     std::uint64_t give_ups() const noexcept { return give_ups_.load(std::memory_order_relaxed); }
     std::uint64_t give_ups(errc reason) const noexcept {
         auto slot = static_cast<std::size_t>(reason);
@@ -231,6 +294,10 @@ private:
     std::atomic<std::uint64_t> reopens_succeeded_{0};
     std::atomic<std::uint64_t> reopens_failed_{0};
     std::atomic<std::uint64_t> recovered_{0};
+    std::atomic<std::uint64_t> keeper_pings_{0};
+    std::atomic<std::uint64_t> keeper_pings_failed_{0};
+    std::atomic<std::uint64_t> keeper_reinitializes_{0};
+    std::atomic<std::uint64_t> keeper_reinitializes_failed_{0};
     std::atomic<std::uint64_t> give_ups_{0};
     std::array<std::atomic<std::uint64_t>, reason_slots> by_reason_{};
     mutable std::mutex mutex_;

@@ -19,6 +19,7 @@
 #include "mcp_recovery/recovery_plan.hpp"
 #include "mcp_recovery/recovery_policies.hpp"
 #include "mcp_recovery/retry_policy.hpp"
+#include "mcp_recovery/session_keeper.hpp"
 #include "mcp_recovery/transport.hpp"
 
 #include <atomic>
@@ -28,10 +29,25 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
 namespace mcp_recovery {
+
+namespace detail {
+/// The synchronous client's keeper timer: one thread, started at the first call when a ping
+/// keeper runs its own timer, waiting on a condition variable (through the client's clock) until
+/// the keeper is due, woken when the estimate drops and at the end.
+struct keeper_thread {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::thread thread;
+    std::atomic<bool> tried{false};  // start was attempted (or the keeper stopped): no lock per call
+    bool stopped = false;
+    std::uint64_t wakes = 0;
+};
+}  // namespace detail
 
 /// An MCP client call path that recognises session loss, reconnects once for all callers and
 /// retries when that is safe.
@@ -51,21 +67,31 @@ namespace mcp_recovery {
 /// the policies' prototypes, the options and the hook are to be set before calls start.
 /// Cost: a call that succeeds at once costs the transport's `send` plus one generation read: no
 /// heap allocation, no lock, no virtual call, no clock read (unless `call_options::timeout` is set).
+///
+/// Session keeper (the optional last parameter, `no_session_keeper` by default, which changes
+/// nothing): with `session_keeper`, each call reads the clock once and tells the keeper; with the
+/// `reinitialize` action a call that finds the session idle past the keeper's threshold opens a
+/// new one first (through the reconnector: concurrent callers share one); with the `ping` action
+/// the client starts ONE background thread at its first call (unless `own_timer` is off), which
+/// pings when the session has idled for the threshold, and is joined by `stop_session_keeper()`,
+/// `terminate()` or the destructor. `keep_alive(now)` performs one keeper step by hand.
 #if MCP_RECOVERY_HAS_CONCEPTS
 template <transport Transport, classifier Classifier = default_classifier, retry_policy RetryPolicy = retry_once,
           backoff_policy BackoffPolicy = no_backoff, class Reconnector = single_flight_reconnector<>,
-          observer Observer = null_observer, clock Clock = steady_clock_source>
+          observer Observer = null_observer, clock Clock = steady_clock_source,
+          session_keeper_policy SessionKeeper = no_session_keeper>
     requires reconnector<Reconnector, Transport, Clock, Observer>
 #else
 template <class Transport, class Classifier = default_classifier, class RetryPolicy = retry_once,
           class BackoffPolicy = no_backoff, class Reconnector = single_flight_reconnector<>,
-          class Observer = null_observer, class Clock = steady_clock_source>
+          class Observer = null_observer, class Clock = steady_clock_source, class SessionKeeper = no_session_keeper>
 #endif
 class recovering_client
     : public detail::client_policies<Transport, Classifier, RetryPolicy, BackoffPolicy, Reconnector, Observer, Clock,
-                                     std::function<outcome<void>(Transport&)>> {
+                                     std::function<outcome<void>(Transport&)>, SessionKeeper> {
     using base = detail::client_policies<Transport, Classifier, RetryPolicy, BackoffPolicy, Reconnector, Observer,
-                                         Clock, std::function<outcome<void>(Transport&)>>;
+                                         Clock, std::function<outcome<void>(Transport&)>, SessionKeeper>;
+    using base::keeper_enabled;
     using base::clock_;
     using base::hook_;
     using base::observer_;
@@ -87,7 +113,7 @@ public:
     using result_type = outcome<response_type, call_error>;
     /// The policies as a bundle, to name a client that differs in one of them:
     /// `basic_recovering_client<T, client::policies::with_observer<counting_observer>>`.
-    using policies = recovery_policies<Classifier, RetryPolicy, BackoffPolicy, Reconnector, Observer, Clock>;
+    using policies = recovery_policies<Classifier, RetryPolicy, BackoffPolicy, Reconnector, Observer, Clock, SessionKeeper>;
     using typename base::annotation_source;
     using typename base::reconnect_hook;
 
@@ -100,9 +126,15 @@ public:
     recovering_client(const recovering_client&) = delete;
     recovering_client& operator=(const recovering_client&) = delete;
 
+    /// With a session keeper: stops it (joins its thread, if any) before the transport goes.
+    ~recovering_client() {
+        if constexpr (keeper_enabled) stop_session_keeper();
+    }
+
     /// One call with recovery; never throws for failures (only `std::bad_alloc` and what the
     /// transport or a policy throws).
     result_type try_call(const request_type& request) {
+        if constexpr (keeper_enabled) return kept_call(request, call_options{}, time_point::max());
         const std::uint64_t generation = transport_.generation();
         const std::uint64_t auth = auth_epoch();
         const std::uint64_t conn = connection_epoch();
@@ -114,6 +146,7 @@ public:
     /// As `try_call(request)`, with per-call settings (deadline, idempotency).
     result_type try_call(const request_type& request, const call_options& options) {
         const time_point deadline = effective_deadline(options, clock_);
+        if constexpr (keeper_enabled) return kept_call(request, options, deadline);
         const std::uint64_t generation = transport_.generation();
         const std::uint64_t auth = auth_epoch();
         const std::uint64_t conn = connection_epoch();
@@ -149,10 +182,84 @@ public:
         return std::move(*r);
     }
 
-    /// Ends the session (HTTP DELETE) when the transport can.
+    /// Ends the session (HTTP DELETE) when the transport can; stops the session keeper first.
     template <class T = Transport, std::enable_if_t<has_terminate_v<T>, int> = 0>
     outcome<void> terminate() {
+        if constexpr (keeper_enabled) stop_session_keeper();
         return transport_.terminate();
+    }
+
+    /// Session keeper (with an enabled `SessionKeeper` only): one keeper step at `now`. When the
+    /// session has idled for the keeper's threshold: a ping (a lost session met by it is renewed
+    /// through the reconnector), or a new session (the `reinitialize` action). At most one keeper
+    /// step in flight per client: a concurrent one returns `keeper_step::busy`. The keeper's own
+    /// thread calls this; call it yourself with `own_timer` off (tests: with a manual clock).
+    template <class K = SessionKeeper, std::enable_if_t<detail::keeper_is_enabled<K>::value, int> = 0>
+    keeper_step keep_alive(time_point now) {
+        if (!this->keeper_.due(now)) return keeper_step::nothing;
+        if (!this->keeper_gate_.try_begin()) return keeper_step::busy;
+        const detail::keeper_gate_guard guard{this->keeper_gate_};
+        if (!this->keeper_.due(now)) return keeper_step::nothing;  // another step acted meanwhile
+        const std::uint64_t generation = transport_.generation();
+        if (this->keeper_effective_action() == keeper_action::reinitialize) {
+            const reconnect_outcome r = keeper_reinitialize(generation, time_point::max(), this->keeper_.idle(now));
+            return r ? keeper_step::reinitialized : keeper_step::failed;
+        }
+        if constexpr (ping_request_traits<request_type>::available) {
+            const request_type ping = ping_request_traits<request_type>::make();
+            const time_point deadline = saturating_add(now, this->keeper_.options().action_timeout);
+            const keeper_ticket ticket = this->keeper_.begin_send(now);
+            outcome<response_type> r = send(ping, deadline);
+            if (r) {
+                (void)this->keeper_.end_send(ticket, false);
+                detail::notify_keeper_ping(observer_, ticket.idle, nullptr);
+                return keeper_step::pinged;
+            }
+            detail::notify_keeper_ping(observer_, ticket.idle, &r.error());
+            if (!this->keeper_session_lost(r.error())) return keeper_step::failed;
+            if (this->keeper_.end_send(ticket, true)) wake_keeper();
+            const reconnect_outcome renewed = keeper_reinitialize(generation, time_point::max(), ticket.idle);
+            return renewed ? keeper_step::reinitialized : keeper_step::failed;
+        }
+        return keeper_step::nothing;
+    }
+
+    /// Starts the keeper's thread now rather than at the first call (a ping keeper with
+    /// `own_timer` only; otherwise, or after `stop_session_keeper()`, nothing).
+    template <class K = SessionKeeper, std::enable_if_t<detail::keeper_is_enabled<K>::value, int> = 0>
+    void start_session_keeper() {
+        detail::keeper_thread& rt = keeper_timer_;
+        std::lock_guard<std::mutex> lock(rt.mutex);
+        rt.tried.store(true, std::memory_order_release);
+        if (rt.stopped || rt.thread.joinable() || !this->keeper_runs_timer()) return;
+        rt.thread = std::thread([this] { keeper_thread_main(); });
+    }
+
+    /// Stops the session keeper for good: its thread (if any) is woken and joined; calls go on
+    /// without it (the keeper still learns, but acts no more). Also done by `terminate()` and the
+    /// destructor. Waits at most for a keeper step in progress (bounded by `action_timeout`, or
+    /// the reconnector's `reconnect_timeout`).
+    template <class K = SessionKeeper, std::enable_if_t<detail::keeper_is_enabled<K>::value, int> = 0>
+    void stop_session_keeper() {
+        detail::keeper_thread& rt = keeper_timer_;
+        std::thread t;
+        {
+            std::lock_guard<std::mutex> lock(rt.mutex);
+            rt.stopped = true;
+            rt.tried.store(true, std::memory_order_release);
+            t = std::move(rt.thread);
+        }
+        rt.cv.notify_all();
+        if (!t.joinable()) return;
+        if (t.get_id() == std::this_thread::get_id()) t.detach();  // from inside a keeper step (a hook)
+        else t.join();
+    }
+
+    /// Whether the keeper's thread runs (for tests and monitoring).
+    template <class K = SessionKeeper, std::enable_if_t<detail::keeper_is_enabled<K>::value, int> = 0>
+    bool session_keeper_running() {
+        std::lock_guard<std::mutex> lock(keeper_timer_.mutex);
+        return keeper_timer_.thread.joinable() && !keeper_timer_.stopped;
     }
 
     Transport& transport() noexcept { return transport_; }
@@ -169,6 +276,76 @@ private:
         }
         ec = r.error().code;
         return response_type{};
+    }
+
+    // A call with an enabled session keeper: the keeper's timer is started, a session idle past
+    // the threshold is renewed first (`reinitialize`), the keeper is told the send and learns
+    // from its outcome; the recovery is the same.
+    result_type kept_call(const request_type& request, const call_options& options, time_point deadline) {
+        if (!keeper_timer_.tried.load(std::memory_order_acquire)) start_session_keeper();
+        std::uint64_t generation = transport_.generation();
+        time_point now = clock_.now();
+        if (this->keeper_reinitializes_before_calls() && this->keeper_.due(now)) {
+            (void)keeper_reinitialize(generation, deadline, this->keeper_.idle(now));
+            generation = transport_.generation();
+            now = clock_.now();
+        }
+        const keeper_ticket ticket = this->keeper_.begin_send(now);
+        const std::uint64_t auth = auth_epoch();
+        const std::uint64_t conn = connection_epoch();
+        outcome<response_type> first = send(request, deadline);
+        if (first) {
+            (void)this->keeper_.end_send(ticket, false);
+            return std::move(*first);
+        }
+        if (this->keeper_.end_send(ticket, this->keeper_session_lost(first.error()))) wake_keeper();
+        return recover(request, options, deadline, generation, auth, conn, std::move(first).error());
+    }
+
+    // A new session for the keeper, through the reconnector (concurrent callers share its one
+    // flight); the first caller to ask away from `generation` tells the observer.
+    reconnect_outcome keeper_reinitialize(std::uint64_t generation, time_point deadline, duration idle) {
+        const bool reports = this->keeper_gate_.claim_reinitialize(generation);
+        reconnect_outcome r = reconnect(generation, deadline);
+        if (reports) detail::notify_keeper_reinitialize(observer_, idle, r ? std::error_code{} : r.error().code);
+        return r;
+    }
+
+    // The estimate dropped: the keeper's thread recomputes its wake-up.
+    void wake_keeper() {
+        {
+            std::lock_guard<std::mutex> lock(keeper_timer_.mutex);
+            ++keeper_timer_.wakes;
+        }
+        keeper_timer_.cv.notify_all();
+    }
+
+    // The keeper's thread: waits (through the clock) until the keeper is due, a wake or the
+    // stop; then one keeper step. A step that could not act (busy, failed) is retried after
+    // `min_interval` at the earliest: never a busy loop.
+    void keeper_thread_main() {
+        detail::keeper_thread& rt = keeper_timer_;
+        std::unique_lock<std::mutex> lock(rt.mutex);
+        time_point not_before{};
+        while (!rt.stopped) {
+            time_point next = this->keeper_.next_due();
+            if (next < not_before) next = not_before;
+            const std::uint64_t wakes = rt.wakes;
+            clock_.wait_until(lock, rt.cv, next, [&] { return rt.stopped || rt.wakes != wakes; });
+            if (rt.stopped) break;
+            if (rt.wakes != wakes) continue;
+            lock.unlock();
+            const time_point now = clock_.now();
+            keeper_step step = keeper_step::failed;
+            try {
+                step = keep_alive(now);
+            } catch (...) {
+                // A throwing hook or transport must not end the thread: counted as a failed step.
+            }
+            lock.lock();
+            if (step == keeper_step::busy || step == keeper_step::failed)
+                not_before = saturating_add(now, this->keeper_.options().min_interval);
+        }
     }
 
     outcome<response_type> send(const request_type& request, time_point deadline) {
@@ -216,6 +393,7 @@ private:
                 generation = transport_.generation();
                 auth_seen = auth_epoch();
                 conn_seen = connection_epoch();
+                if constexpr (keeper_enabled) (void)this->keeper_.begin_send(clock_.now());
                 outcome<response_type> r = send(request, deadline);
                 io = c.after_send(std::move(r), clock_.now());
                 break;
@@ -226,7 +404,13 @@ private:
     }
 
     reconnect_outcome reconnect(std::uint64_t generation, time_point deadline) {
-        auto hook = [this](Transport& t) -> outcome<void> { return hook_ ? hook_(t) : outcome<void>{}; };
+        auto hook = [this](Transport& t) -> outcome<void> {
+            outcome<void> r = hook_ ? hook_(t) : outcome<void>{};
+            if constexpr (keeper_enabled) {
+                if (r) this->keeper_.session_opened(clock_.now());  // the new session's last message
+            }
+            return r;
+        };
         return reconnector_.reconnect(transport_, generation, deadline, clock_, observer_, hook);
     }
 
@@ -313,10 +497,13 @@ private:
     std::mutex auth_mutex_;
     std::condition_variable auth_cv_;
     detail::auth_book auth_;
+    MCP_RECOVERY_NO_UNIQUE_ADDRESS std::conditional_t<keeper_enabled, detail::keeper_thread, detail::no_keeper_timer>
+        keeper_timer_;
 };
 
 /// A `recovering_client` of `Transport` with the policies of the bundle `Policies`
-/// (`recovery_policies<...>`, or anything with the same six member types).
+/// (`recovery_policies<...>`, or anything with the same six member types; `session_keeper`, the
+/// seventh, is optional).
 ///
 ///     using client = basic_recovering_client<my_transport, recovery_policies<>::with_observer<counting_observer>>;
 ///
@@ -326,7 +513,7 @@ template <class Transport, class Policies = recovery_policies<>>
 using basic_recovering_client =
     recovering_client<Transport, typename Policies::classifier, typename Policies::retry_policy,
                       typename Policies::backoff_policy, typename Policies::reconnector, typename Policies::observer,
-                      typename Policies::clock>;
+                      typename Policies::clock, typename detail::session_keeper_of<Policies>::type>;
 
 }  // namespace mcp_recovery
 

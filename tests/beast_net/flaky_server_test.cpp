@@ -1321,3 +1321,89 @@ TEST_CASE("flaky_server reset_before_execute resets the connection and keeps the
     CHECK(after.post(call(3, "count", "key", "k"), session).body == text_result(3, "1"));
     CHECK(server.initializes() == 1);
 }
+
+namespace {
+
+/// The raw bytes of a POST to /mcp of `body` in session `session`, for writing several at once.
+std::string raw_post(const std::string& body, const std::string& session) {
+    return "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json, text/event-stream\r\n"
+           "Content-Type: application/json\r\nMcp-Session-Id: " +
+           session + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+}  // namespace
+
+TEST_CASE("flaky_server require_initialized refuses requests before notifications/initialized, as the Python SDK",
+          "[flaky_server][lifecycle]") {
+    flaky_server_options o;
+    o.require_initialized = true;
+    flaky_server server(o);
+    client c(server.port());
+    const answer init = c.post(initialize_body());
+    REQUIRE(init.status == 200);
+    const std::string session = init.session_id;
+
+    // Not executed, and answered as the Python SDK's server answers it.
+    const answer early = c.post(call(2, "count", "key", "early"), session);
+    CHECK(early.status == 200);
+    CHECK(early.body == R"({"jsonrpc":"2.0","id":2,"error":{"code":-32602,"message":"Invalid request parameters"}})");
+    CHECK(server.executions("early") == 0);
+    CHECK(server.requests_before_initialized() == 1);
+    // ping is allowed before it.
+    CHECK(c.post(rpc(3, "ping"), session).body == R"({"jsonrpc":"2.0","id":3,"result":{}})");
+
+    CHECK(c.post(notification("notifications/initialized"), session).status == 202);
+    const answer late = c.post(call(4, "count", "key", "late"), session);
+    CHECK(late.body == text_result(4, "1"));
+    CHECK(server.executions("late") == 1);
+    CHECK(server.requests_before_initialized() == 1);
+
+    // Off (the default), the same early request runs.
+    flaky_server lax;
+    client d(lax.port());
+    const answer lax_init = d.post(initialize_body());
+    CHECK(d.post(call(2, "count", "key", "early"), lax_init.session_id).body == text_result(2, "1"));
+    CHECK(lax.requests_before_initialized() == 0);
+}
+
+TEST_CASE("flaky_server serves pipelined requests in order: the notification is processed before the call",
+          "[flaky_server][lifecycle]") {
+    flaky_server_options o;
+    o.require_initialized = true;
+    flaky_server server(o);
+    client c(server.port());
+    const answer init = c.post(initialize_body());
+    REQUIRE(init.status == 200);
+    // Both requests in one write, before either answer is read (HTTP/1.1 pipelining).
+    REQUIRE_FALSE(c.write_raw(raw_post(notification("notifications/initialized"), init.session_id) +
+                              raw_post(call(2, "count", "key", "piped"), init.session_id)));
+    const answer first = c.read();
+    CHECK(first.status == 202);
+    const answer second = c.read();
+    CHECK(second.status == 200);
+    CHECK(second.body == text_result(2, "1"));
+    CHECK(server.requests_before_initialized() == 0);
+    CHECK(server.executions("piped") == 1);
+}
+
+TEST_CASE("flaky_server session_idle_timeout forgets a session idle for longer", "[flaky_server][idle]") {
+    flaky_server_options o;
+    o.session_idle_timeout = std::chrono::milliseconds(400);
+    flaky_server server(o);
+    client c(server.port());
+    const std::string session = open_session(c);
+    // Activity well within the timeout keeps it (each message starts the idle time again).
+    for (int i = 0; i < 3; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        CHECK(c.post(rpc(10 + i, "ping"), session).status == 200);
+    }
+    CHECK(server.idle_expirations() == 0);
+    // Idle for 2.5 times the timeout: gone, with the lost-session answer, when the next message comes.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    CHECK(server.sessions_alive() == 1);  // forgotten when heard of, not before
+    const answer lost = c.post(rpc(20, "ping"), session);
+    CHECK(lost.status == 404);
+    CHECK(server.idle_expirations() == 1);
+    CHECK(server.sessions_alive() == 0);
+    CHECK(server.lost_session_answers() == 1);
+}

@@ -12,6 +12,7 @@
 #include "mcp_recovery/idempotency.hpp"
 #include "mcp_recovery/observer.hpp"
 #include "mcp_recovery/retry_policy.hpp"
+#include "mcp_recovery/session_keeper.hpp"
 
 #include <functional>
 #include <optional>
@@ -24,6 +25,11 @@ namespace mcp_recovery::detail {
 /// which then name what it misses).
 struct no_request_type {};
 
+/// Stands in for the keeper's gate and timer of a client without a keeper (distinct empty types,
+/// so that they take no space next to each other).
+struct no_keeper_gate {};
+struct no_keeper_timer {};
+
 template <class T, class = void>
 struct request_type_of {
     using type = no_request_type;
@@ -35,9 +41,10 @@ struct request_type_of<T, std::void_t<typename T::request_type>> {
 
 /// What the synchronous and the asynchronous recovering client hold and show alike: the policies
 /// (each copied per call where it keeps state), the client's options, the reconnect hook, the
-/// tool annotation source, and their accessors. The clients differ only in how they wait.
+/// tool annotation source, the session keeper, and their accessors. The clients differ only in
+/// how they wait.
 template <class Transport, class Classifier, class RetryPolicy, class BackoffPolicy, class Reconnector, class Observer,
-          class Clock, class Hook>
+          class Clock, class Hook, class SessionKeeper = no_session_keeper>
 class client_policies {
     // C++17 (and C++20 where the concepts did not reject the type first): each requirement trait
     // names the member a type misses, then this says which requirements it fails.
@@ -49,6 +56,8 @@ class client_policies {
                   "BackoffPolicy type requirements not met (see mcp_recovery/backoff_policy.hpp)");
     static_assert(observer_requirements<Observer>::value,
                   "Observer type requirements not met (see mcp_recovery/observer.hpp)");
+    static_assert(session_keeper_requirements<SessionKeeper>::value,
+                  "SessionKeeper type requirements not met (see mcp_recovery/session_keeper.hpp)");
 
 public:
     /// Runs inside a reconnect flight, after the new session is up and before waiting callers
@@ -67,6 +76,8 @@ public:
     Observer& observer() noexcept { return observer_; }
     Clock& clock() noexcept { return clock_; }
     client_options& options() noexcept { return options_; }
+    /// The session keeper (`no_session_keeper` by default: none); set it up before calls start.
+    SessionKeeper& session_keeper() noexcept { return keeper_; }
     void on_reconnected(reconnect_hook hook) { hook_ = std::move(hook); }
     /// Where a `tools/call` made without `call_options::annotations` (and with
     /// `idempotency::automatic`) finds its tool's annotations, which decide whether it may be
@@ -86,6 +97,27 @@ protected:
             can_refresh_auth, clock_.now(), deadline, session_outlives_connection, std::move(first));
     }
 
+    /// Whether the client keeps its session (a `SessionKeeper` whose `enabled` is true). When
+    /// false, nothing below is used and the success path is as without the policy.
+    static constexpr bool keeper_enabled = keeper_is_enabled<SessionKeeper>::value;
+
+    /// The keeper's action for this client's requests (`ping` needs `ping_request_traits`).
+    keeper_action keeper_effective_action() const noexcept {
+        return effective_action<typename request_type_of<Transport>::type>(keeper_.options().action);
+    }
+    /// Whether calls re-initialize a session idle past the threshold before they send.
+    bool keeper_reinitializes_before_calls() const noexcept {
+        return keeper_effective_action() == keeper_action::reinitialize;
+    }
+    /// Whether the client runs the keeper's timer itself (a ping keeper with `own_timer`).
+    bool keeper_runs_timer() const noexcept {
+        return keeper_effective_action() == keeper_action::ping && keeper_.options().own_timer;
+    }
+    /// Whether `f` is the server's lost-session answer (as the classifier sees it).
+    bool keeper_session_lost(const failure& f) const {
+        return classify_fully(classifier_, f).kind == failure_kind::session_expired;
+    }
+
     client_policies() = default;
     ~client_policies() = default;
     client_policies(const client_policies&) = delete;
@@ -100,6 +132,10 @@ protected:
     client_options options_{};
     reconnect_hook hook_;
     annotation_source annotations_of_;
+    MCP_RECOVERY_NO_UNIQUE_ADDRESS SessionKeeper keeper_{};
+    // One keeper action in flight per transport, and who reports a keeper re-initialize (only
+    // with an enabled keeper: nothing otherwise).
+    MCP_RECOVERY_NO_UNIQUE_ADDRESS std::conditional_t<keeper_enabled, keeper_gate, no_keeper_gate> keeper_gate_{};
 };
 
 }  // namespace mcp_recovery::detail

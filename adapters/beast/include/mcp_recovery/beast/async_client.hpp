@@ -22,6 +22,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -43,6 +44,7 @@
 #include "mcp_recovery/recovery_plan.hpp"
 #include "mcp_recovery/recovery_policies.hpp"
 #include "mcp_recovery/retry_policy.hpp"
+#include "mcp_recovery/session_keeper.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -72,6 +74,23 @@ struct is_async_clock_impl<C, std::void_t<decltype(std::declval<C&>().now())>>
 template <class C>
 inline constexpr bool is_async_clock_v = detail::is_async_clock_impl<C>::value;
 
+namespace detail {
+/// The asynchronous client's keeper timer: the loop coroutine's shared state (it outlives the
+/// client when the loop is suspended at the client's end: the loop then touches nothing else).
+struct async_keeper_life {
+    std::mutex mutex;
+    bool stopped = false;
+    bool done = false;                        // the loop has ended
+    std::shared_ptr<async_event> sleeping;    // the loop's current wait, to wake it
+};
+struct async_keeper_timer {
+    std::mutex mutex;
+    std::atomic<bool> tried{false};  // start was attempted (or the keeper stopped): no lock per call
+    bool stopped = false;
+    std::shared_ptr<async_keeper_life> life;
+};
+}  // namespace detail
+
 #if MCP_RECOVERY_HAS_CONCEPTS
 template <class C>
 concept async_clock = is_async_clock_v<C>;
@@ -96,23 +115,38 @@ concept async_clock = is_async_clock_v<C>;
 /// Thread-safe: calls may run on a multi-threaded io_context. The client must outlive its calls
 /// and the reconnect they started (`reconnector().in_flight()`): destroy it after its io_context
 /// ran out of work or was stopped.
+///
+/// Session keeper (the optional last parameter; `no_session_keeper`, the default, changes
+/// nothing): with `session_keeper`, each call reads the clock once and tells the keeper; the
+/// `reinitialize` action renews a session idle past the threshold before a call (through the
+/// reconnector: one flight for concurrent callers); the `ping` action runs ONE coroutine on the
+/// client's executor (unless `own_timer` is off), started at the first call or by
+/// `start_session_keeper()`, that pings when the session has idled for the threshold. It keeps
+/// the io_context busy: `stop_session_keeper()` (or `terminate()`, or the destructor) ends it, at
+/// once when it sleeps; a ping on the wire at that moment is a call in flight (the rule above:
+/// let the io_context run out of work before destroying the client). `keep_alive(now)` is one
+/// keeper step by hand.
 #if MCP_RECOVERY_HAS_CONCEPTS
 template <async_transport Transport, classifier Classifier = default_classifier, retry_policy RetryPolicy = retry_once,
           backoff_policy BackoffPolicy = no_backoff, class Reconnector = async_single_flight_reconnector<>,
-          observer Observer = null_observer, async_clock Clock = steady_clock_source>
+          observer Observer = null_observer, async_clock Clock = steady_clock_source,
+          session_keeper_policy SessionKeeper = no_session_keeper>
     requires async_reconnector<Reconnector, Transport, Clock, Observer>
 #else
 template <class Transport, class Classifier = default_classifier, class RetryPolicy = retry_once,
           class BackoffPolicy = no_backoff, class Reconnector = async_single_flight_reconnector<>,
-          class Observer = null_observer, class Clock = steady_clock_source>
+          class Observer = null_observer, class Clock = steady_clock_source, class SessionKeeper = no_session_keeper>
 #endif
 class async_recovering_client
     : public ::mcp_recovery::detail::client_policies<Transport, Classifier, RetryPolicy, BackoffPolicy, Reconnector,
                                                      Observer, Clock,
-                                                     std::function<net::awaitable<outcome<void>>(Transport&)>> {
+                                                     std::function<net::awaitable<outcome<void>>(Transport&)>,
+                                                     SessionKeeper> {
     using base = ::mcp_recovery::detail::client_policies<Transport, Classifier, RetryPolicy, BackoffPolicy, Reconnector,
                                                          Observer, Clock,
-                                                         std::function<net::awaitable<outcome<void>>(Transport&)>>;
+                                                         std::function<net::awaitable<outcome<void>>(Transport&)>,
+                                                         SessionKeeper>;
+    using base::keeper_enabled;
     using base::clock_;
     using base::hook_;
     using base::observer_;
@@ -130,7 +164,7 @@ public:
     using response_type = typename Transport::response_type;
     using result_type = outcome<response_type, call_error>;
     /// The policies as a bundle (see `recovery_policies`, `basic_async_recovering_client`).
-    using policies = recovery_policies<Classifier, RetryPolicy, BackoffPolicy, Reconnector, Observer, Clock>;
+    using policies = recovery_policies<Classifier, RetryPolicy, BackoffPolicy, Reconnector, Observer, Clock, SessionKeeper>;
     using typename base::annotation_source;
     using typename base::reconnect_hook;
 
@@ -141,8 +175,17 @@ public:
     async_recovering_client(const async_recovering_client&) = delete;
     async_recovering_client& operator=(const async_recovering_client&) = delete;
 
+    /// With a session keeper: stops its loop (see the class comment).
+    ~async_recovering_client() {
+        if constexpr (keeper_enabled) stop_session_keeper();
+    }
+
     /// One call with recovery, as an awaitable. The request is copied into the coroutine.
     net::awaitable<result_type> call(request_type request) {
+        if constexpr (keeper_enabled) {
+            const call_options defaults{};
+            co_return co_await kept_call(request, defaults, time_point::max(), cancel_epoch_.load());
+        }
         const std::uint64_t epoch = cancel_epoch_.load(std::memory_order_relaxed);
         const std::uint64_t generation = transport_.generation();
         const std::uint64_t auth = auth_epoch();
@@ -160,6 +203,7 @@ public:
     net::awaitable<result_type> call(request_type request, call_options options) {
         const std::uint64_t epoch = cancel_epoch_.load();
         const time_point deadline = effective_deadline(options, clock_);
+        if constexpr (keeper_enabled) co_return co_await kept_call(request, options, deadline, epoch);
         std::uint64_t generation = transport_.generation();
         const std::uint64_t auth = auth_epoch();
         const std::uint64_t conn = connection_epoch();
@@ -180,10 +224,100 @@ public:
                              std::forward<CompletionToken>(token));
     }
 
-    /// Ends the session (HTTP DELETE) when the transport can (`async_terminate()`).
+    /// Ends the session (HTTP DELETE) when the transport can (`async_terminate()`); stops the
+    /// session keeper first.
     template <class T = Transport, std::enable_if_t<detail::has_async_terminate<T>::value, int> = 0>
     net::awaitable<outcome<void>> terminate() {
+        if constexpr (keeper_enabled) stop_session_keeper();
         co_return co_await transport_.async_terminate();
+    }
+
+    /// Session keeper (an enabled `SessionKeeper` only): one keeper step at `now`, as
+    /// `recovering_client::keep_alive` (a ping, a lost session renewed, or the `reinitialize`
+    /// action; `keeper_step::busy` when another step is in flight). The keeper's coroutine
+    /// awaits this; await it yourself with `own_timer` off.
+    template <class K = SessionKeeper, std::enable_if_t<::mcp_recovery::detail::keeper_is_enabled<K>::value, int> = 0>
+    net::awaitable<keeper_step> keep_alive(time_point now) {
+        if (!this->keeper_.due(now)) co_return keeper_step::nothing;
+        if (!this->keeper_gate_.try_begin()) co_return keeper_step::busy;
+        const ::mcp_recovery::detail::keeper_gate_guard guard{this->keeper_gate_};
+        if (!this->keeper_.due(now)) co_return keeper_step::nothing;  // another step acted meanwhile
+        const std::uint64_t generation = transport_.generation();
+        if (this->keeper_effective_action() == keeper_action::reinitialize) {
+            const duration idle = this->keeper_.idle(now);
+            const never_cancelled no_cancel{};
+            const reconnect_outcome r = co_await keeper_reinitialize(generation, time_point::max(), idle, no_cancel);
+            co_return r ? keeper_step::reinitialized : keeper_step::failed;
+        }
+        if constexpr (ping_request_traits<request_type>::available) {
+            const request_type ping = ping_request_traits<request_type>::make();
+            const time_point deadline = saturating_add(now, this->keeper_.options().action_timeout);
+            const keeper_ticket ticket = this->keeper_.begin_send(now);
+            outcome<response_type> r = co_await transport_.async_send(ping, deadline);
+            if (r) {
+                (void)this->keeper_.end_send(ticket, false);
+                ::mcp_recovery::detail::notify_keeper_ping(observer_, ticket.idle, nullptr);
+                co_return keeper_step::pinged;
+            }
+            ::mcp_recovery::detail::notify_keeper_ping(observer_, ticket.idle, &r.error());
+            if (!this->keeper_session_lost(r.error())) co_return keeper_step::failed;
+            if (this->keeper_.end_send(ticket, true)) wake_keeper();
+            const never_cancelled no_cancel{};
+            const reconnect_outcome renewed =
+                co_await keeper_reinitialize(generation, time_point::max(), ticket.idle, no_cancel);
+            co_return renewed ? keeper_step::reinitialized : keeper_step::failed;
+        }
+        co_return keeper_step::nothing;
+    }
+
+    /// Starts the keeper's coroutine now rather than at the first call (a ping keeper with
+    /// `own_timer` only; otherwise, or after `stop_session_keeper()`, nothing).
+    template <class K = SessionKeeper, std::enable_if_t<::mcp_recovery::detail::keeper_is_enabled<K>::value, int> = 0>
+    void start_session_keeper() {
+        std::shared_ptr<detail::async_keeper_life> life;
+        {
+            std::lock_guard<std::mutex> lock(keeper_timer_.mutex);
+            keeper_timer_.tried.store(true, std::memory_order_release);
+            if (keeper_timer_.stopped || keeper_timer_.life || !this->keeper_runs_timer()) return;
+            keeper_timer_.life = std::make_shared<detail::async_keeper_life>();
+            life = keeper_timer_.life;
+        }
+        net::co_spawn(executor_, keeper_loop(std::move(life)), net::detached);
+    }
+
+    /// Stops the session keeper for good: a sleeping loop ends at once (it then touches nothing
+    /// of the client); a step in flight ends after its I/O. Calls go on without it. Also done
+    /// by `terminate()` and the destructor. Does not block.
+    template <class K = SessionKeeper, std::enable_if_t<::mcp_recovery::detail::keeper_is_enabled<K>::value, int> = 0>
+    void stop_session_keeper() {
+        std::shared_ptr<detail::async_keeper_life> life;
+        {
+            std::lock_guard<std::mutex> lock(keeper_timer_.mutex);
+            keeper_timer_.stopped = true;
+            keeper_timer_.tried.store(true, std::memory_order_release);
+            life = keeper_timer_.life;
+        }
+        if (!life) return;
+        std::shared_ptr<async_event> sleeping;
+        {
+            std::lock_guard<std::mutex> lock(life->mutex);
+            life->stopped = true;
+            sleeping = std::move(life->sleeping);
+        }
+        if (sleeping) sleeping->set();
+    }
+
+    /// Whether the keeper's coroutine runs (started and not ended yet).
+    template <class K = SessionKeeper, std::enable_if_t<::mcp_recovery::detail::keeper_is_enabled<K>::value, int> = 0>
+    bool session_keeper_running() {
+        std::shared_ptr<detail::async_keeper_life> life;
+        {
+            std::lock_guard<std::mutex> lock(keeper_timer_.mutex);
+            life = keeper_timer_.life;
+        }
+        if (!life) return false;
+        std::lock_guard<std::mutex> lock(life->mutex);
+        return !life->done;
     }
 
     /// Ends every call in progress with `errc::cancelled` (see the class comment).
@@ -210,6 +344,124 @@ public:
     }
 
 private:
+    struct never_cancelled {
+        bool operator()() const noexcept { return false; }
+    };
+
+    // The reconnect hook: the user's, then (with a keeper) the new session's activity.
+    auto make_hook() {
+        return [this](Transport& t) -> net::awaitable<outcome<void>> {
+            if constexpr (keeper_enabled) {
+                outcome<void> r{};
+                if (hook_) r = co_await hook_(t);
+                if (r) this->keeper_.session_opened(clock_.now());  // the new session's last message
+                co_return r;
+            } else {
+                if (hook_) co_return co_await hook_(t);
+                co_return outcome<void>{};
+            }
+        };
+    }
+
+    // A call with an enabled session keeper (see recovering_client::kept_call).
+    net::awaitable<result_type> kept_call(const request_type& request, const call_options& options,
+                                          time_point deadline, std::uint64_t epoch) {
+        if (!keeper_timer_.tried.load(std::memory_order_acquire)) start_session_keeper();
+        std::uint64_t generation = transport_.generation();
+        time_point now = clock_.now();
+        if (this->keeper_reinitializes_before_calls() && this->keeper_.due(now)) {
+            auto cancelled = [this, epoch] { return cancel_epoch_.load() != epoch; };
+            const duration idle = this->keeper_.idle(now);
+            (void)co_await keeper_reinitialize(generation, deadline, idle, cancelled);
+            generation = transport_.generation();
+            now = clock_.now();
+        }
+        const keeper_ticket ticket = this->keeper_.begin_send(now);
+        const std::uint64_t auth = auth_epoch();
+        const std::uint64_t conn = connection_epoch();
+        outcome<response_type> first = co_await transport_.async_send(request, deadline);
+        if (first) {
+            (void)this->keeper_.end_send(ticket, false);
+            co_return std::move(*first);
+        }
+        if (this->keeper_.end_send(ticket, this->keeper_session_lost(first.error()))) wake_keeper();
+        failure last = std::move(first).error();
+        co_return co_await recover(request, options, deadline, generation, std::move(last), epoch, auth, conn);
+    }
+
+    // A new session for the keeper through the reconnector (one flight for concurrent callers);
+    // the first caller to ask away from `generation` tells the observer.
+    template <class Cancelled>
+    net::awaitable<reconnect_outcome> keeper_reinitialize(std::uint64_t generation, time_point deadline, duration idle,
+                                                          Cancelled cancelled) {
+        const bool reports = this->keeper_gate_.claim_reinitialize(generation);
+        auto hook = make_hook();
+        reconnect_outcome r =
+            co_await reconnector_.reconnect(transport_, generation, deadline, clock_, observer_, hook, cancelled);
+        if (reports)
+            ::mcp_recovery::detail::notify_keeper_reinitialize(observer_, idle, r ? std::error_code{} : r.error().code);
+        co_return r;
+    }
+
+    // The estimate dropped: the keeper's loop recomputes its wake-up.
+    void wake_keeper() {
+        std::shared_ptr<detail::async_keeper_life> life;
+        {
+            std::lock_guard<std::mutex> lock(keeper_timer_.mutex);
+            life = keeper_timer_.life;
+        }
+        if (!life) return;
+        std::shared_ptr<async_event> sleeping;
+        {
+            std::lock_guard<std::mutex> lock(life->mutex);
+            sleeping = std::move(life->sleeping);
+        }
+        if (sleeping) sleeping->set();
+    }
+
+    // The keeper's loop: sleeps until the keeper is due (or a wake, or the stop), then one step.
+    // Every look at the client is under `life->mutex` after checking `stopped`, so a loop that
+    // wakes after the client ended touches nothing of it. A step that could not act (busy,
+    // failed) is retried after `min_interval` at the earliest: never a busy loop.
+    net::awaitable<void> keeper_loop(std::shared_ptr<detail::async_keeper_life> life) {
+        const auto ex = co_await net::this_coro::executor;
+        time_point not_before{};
+        for (;;) {
+            auto event = std::make_shared<async_event>(ex);
+            time_point next{};
+            {
+                std::lock_guard<std::mutex> lock(life->mutex);
+                if (life->stopped) break;
+                next = this->keeper_.next_due();
+                if (next < not_before) next = not_before;
+                life->sleeping = event;
+            }
+            co_await event->wait_until(next);
+            time_point now{};
+            {
+                std::lock_guard<std::mutex> lock(life->mutex);
+                if (life->stopped) break;
+                life->sleeping.reset();
+                now = clock_.now();
+            }
+            if (now < next) continue;  // woken early: the estimate dropped
+            keeper_step step = keeper_step::failed;
+            try {
+                step = co_await keep_alive(now);
+            } catch (...) {
+                // A throwing hook or transport must not end the loop: counted as a failed step.
+            }
+            {
+                std::lock_guard<std::mutex> lock(life->mutex);
+                if (life->stopped) break;
+                if (step == keeper_step::busy || step == keeper_step::failed)
+                    not_before = saturating_add(now, this->keeper_.options().min_interval);
+            }
+        }
+        std::lock_guard<std::mutex> lock(life->mutex);
+        life->done = true;
+    }
+
     // Sleeps until `until`, or until cancel() or a cancellation of the awaiting coroutine (the
     // caller checks which).
     net::awaitable<void> sleep_until(time_point until, std::uint64_t epoch) {
@@ -236,10 +488,7 @@ private:
 #else
         auto cancelled = [this, epoch] { return cancel_epoch_.load() != epoch; };
 #endif
-        auto hook = [this](Transport& t) -> net::awaitable<outcome<void>> {
-            if (hook_) co_return co_await hook_(t);
-            co_return outcome<void>{};
-        };
+        auto hook = make_hook();
 
         using op = ::mcp_recovery::detail::call_io::op;
         auto c = this->template begin_recovery<response_type>(request, options, deadline,
@@ -288,6 +537,7 @@ private:
                 generation = transport_.generation();
                 auth_seen = auth_epoch();
                 conn_seen = connection_epoch();
+                if constexpr (keeper_enabled) (void)this->keeper_.begin_send(clock_.now());
                 outcome<response_type> next = co_await transport_.async_send(request, deadline);
                 io = c.after_send(std::move(next), clock_.now());
                 break;
@@ -385,6 +635,9 @@ private:
     std::vector<std::shared_ptr<async_event>> auth_waiters_;
     mutable std::mutex sleepers_mutex_;
     std::vector<std::shared_ptr<async_event>> sleepers_;
+    MCP_RECOVERY_NO_UNIQUE_ADDRESS
+    std::conditional_t<keeper_enabled, detail::async_keeper_timer, ::mcp_recovery::detail::no_keeper_timer>
+        keeper_timer_;
 };
 
 /// The policies of `async_recovering_client`'s defaults as a bundle: `recovery_policies` with the
@@ -399,7 +652,8 @@ template <class Transport, class Policies = async_recovery_policies>
 using basic_async_recovering_client =
     async_recovering_client<Transport, typename Policies::classifier, typename Policies::retry_policy,
                             typename Policies::backoff_policy, typename Policies::reconnector,
-                            typename Policies::observer, typename Policies::clock>;
+                            typename Policies::observer, typename Policies::clock,
+                            typename ::mcp_recovery::detail::session_keeper_of<Policies>::type>;
 
 }  // namespace mcp_recovery::beast
 

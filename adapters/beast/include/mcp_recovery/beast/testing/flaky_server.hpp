@@ -414,6 +414,10 @@ public:
     /// names no pending server request of that session (never sent, already answered, or
     /// forgotten: at most 64 are pending per session); they get 202 all the same.
     std::uint64_t unexpected_answers() const noexcept { return core_.unexpected_answers; }
+    /// Sessions forgotten for idling longer than `flaky_server_options::session_idle_timeout`.
+    std::uint64_t idle_expirations() const noexcept { return core_.idle_expirations; }
+    /// Requests refused for arriving before `notifications/initialized` (`require_initialized`).
+    std::uint64_t requests_before_initialized() const noexcept { return core_.requests_before_initialized; }
     /// The `notifications/cancelled` POSTed with a live session, oldest first (at most `max_records`).
     std::vector<cancellation> cancellations() const { return core_.cancellations(); }
 

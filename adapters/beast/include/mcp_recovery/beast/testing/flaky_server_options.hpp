@@ -68,6 +68,17 @@ struct flaky_server_options {
     /// besides `"tools":{}`. False (the default) keeps the result `{"tools":{}}`; the methods
     /// (`resources/subscribe`, `resources/unsubscribe`, `logging/setLevel`) are served either way.
     bool advertise_subscriptions_and_logging = false;
+    /// Forget a session that has heard no request, notification or GET for longer than this, as
+    /// servers drop idle sessions: the next message with its id gets the lost-session answer.
+    /// Checked when a message for the session arrives (the age is the time since the one before).
+    /// None (the default): sessions are kept until expired, deleted or restarted.
+    std::optional<std::chrono::milliseconds> session_idle_timeout;
+    /// Enforce the lifecycle order as the Python SDK's server does: a request other than
+    /// `initialize` and `ping` in a session whose `notifications/initialized` has not arrived is
+    /// not executed and is answered with the JSON-RPC error -32602 `Invalid request parameters`
+    /// (the Python SDK logs "Received request before initialization was complete"). Counted in
+    /// `flaky_server::requests_before_initialized()`. False (the default): not checked.
+    bool require_initialized = false;
 };
 
 }  // namespace mcp_recovery::beast::testing

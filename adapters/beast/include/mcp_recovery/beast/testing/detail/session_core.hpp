@@ -85,6 +85,8 @@ public:
     std::atomic<std::uint64_t> listening_resumes{0};
     std::atomic<std::uint64_t> set_level_calls{0};
     std::atomic<std::uint64_t> unexpected_answers{0};
+    std::atomic<std::uint64_t> idle_expirations{0};
+    std::atomic<std::uint64_t> requests_before_initialized{0};
 
     std::vector<std::weak_ptr<connection>> connections;  // I/O thread only
 
@@ -309,7 +311,12 @@ public:
         } else {
             if (m.is_request && m.method == "initialize") return initialize(m, body, session_id);
             if (!session_id) return missing_session_id();
-            if (!known(*session_id)) return lost_session(m.is_request ? std::string_view(m.id_raw) : std::string_view{});
+            if (!touch(*session_id)) return lost_session(m.is_request ? std::string_view(m.id_raw) : std::string_view{});
+            if (m.is_notification && m.method == "notifications/initialized") mark_initialized(*session_id);
+            if (options.require_initialized && m.is_request && m.method != "ping" && !initialized(*session_id)) {
+                ++requests_before_initialized;
+                return rpc_error(m.id_raw, -32602, "Invalid request parameters");
+            }
         }
         if (!options.sessionless && protocol_version && !flaky_supports_version(*protocol_version)) {
             return transport_error(400, -32000,
@@ -467,6 +474,8 @@ private:
         std::uint64_t next_request_id = 0;  // server requests: 0, 1, ...
         std::deque<pending_server_request> pending;  // at most flaky_max_pending_server_requests
         std::deque<call_in_flight> in_flight;  // at most flaky_max_calls_in_flight
+        std::chrono::steady_clock::time_point last_active = std::chrono::steady_clock::now();
+        bool initialized = false;  // `notifications/initialized` arrived
     };
 
     struct queued_fault {
@@ -486,6 +495,40 @@ private:
         return sessions_.find(std::string(id)) != sessions_.end();
     }
 
+    /// A message for session `id` arrived: whether the session lives. One idle for longer than
+    /// `session_idle_timeout` is forgotten now (as `expire`), else its idle time starts again.
+    bool touch(std::string_view id) {
+        std::vector<std::weak_ptr<connection>> doomed;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            const auto it = sessions_.find(std::string(id));
+            if (it == sessions_.end()) return false;
+            const auto now = std::chrono::steady_clock::now();
+            if (!options.session_idle_timeout || now - it->second.last_active <= *options.session_idle_timeout) {
+                it->second.last_active = now;
+                return true;
+            }
+            collect_streams_locked(it->second, doomed);
+            sessions_.erase(it);
+            sessions_alive = sessions_.size();
+            ++idle_expirations;
+        }
+        close_later(doomed);
+        return false;
+    }
+
+    void mark_initialized(std::string_view id) {
+        std::lock_guard<std::mutex> lock(mutex);
+        const auto it = sessions_.find(std::string(id));
+        if (it != sessions_.end()) it->second.initialized = true;
+    }
+
+    bool initialized(std::string_view id) const {
+        std::lock_guard<std::mutex> lock(mutex);
+        const auto it = sessions_.find(std::string(id));
+        return it != sessions_.end() && it->second.initialized;
+    }
+
     // The checks of every GET, in this order: is it served (the listening stream when `listening`,
     // resumption when `resuming`; neither in `sessionless` mode): else 405; a session id: else
     // 400; a live session: else the lost-session answer; a supported `MCP-Protocol-Version`, when
@@ -500,7 +543,7 @@ private:
             if (!served) return method_not_allowed(false);
         }
         if (!session_id) return missing_session_id();
-        if (!known(*session_id)) return lost_session();
+        if (!touch(*session_id)) return lost_session();
         if (protocol_version && !flaky_supports_version(*protocol_version)) {
             return transport_error(400, -32000,
                                    "Bad Request: Unsupported protocol version: " + printable_ascii(*protocol_version));
