@@ -355,15 +355,29 @@ TEST_CASE("async_reconnect(deadline) bounds a stalled step and names it", "[asyn
     o.read_timeout = 60s;  // longer than the test: the deadline must do the bounding
     mb::async_streamable_http_transport t(ioc.get_executor(), o);
 
+    SECTION("pipelined: a stalled notifications/initialized stalls the request that carries it, to its deadline") {
+        server.inject(fs::fault::delay(30s), fs::fault_match::method("notifications/initialized"));
+        REQUIRE(run(ioc, t.async_reconnect(clock_type::now() + 5s)));  // the notification is owed
+        const auto start = std::chrono::steady_clock::now();
+        const mb::request echo{"tools/call", R"({"name":"echo","arguments":{"text":"hi"}})"};
+        auto r = run(ioc, t.async_send(echo, clock_type::now() + 300ms));
+        REQUIRE_FALSE(r);
+        CHECK(std::chrono::steady_clock::now() - start < 5s);  // a margin: the stall is 30 s
+        CHECK(r.error().transport_error == std::errc::timed_out);
+        CHECK(t.conversation().initialized_pipelined == 0);  // never answered: owed still
+    }
     SECTION("a stalled notifications/initialized") {
+        mb::transport_options po = o;
+        po.pipeline_initialized = false;
+        mb::async_streamable_http_transport plain(ioc.get_executor(), po);
         server.inject(fs::fault::delay(30s), fs::fault_match::method("notifications/initialized"));
         const auto start = std::chrono::steady_clock::now();
-        auto r = run(ioc, t.async_reconnect(clock_type::now() + 300ms));
+        auto r = run(ioc, plain.async_reconnect(clock_type::now() + 300ms));
         REQUIRE_FALSE(r);
         CHECK(std::chrono::steady_clock::now() - start < 5s);  // a margin: the stall is 30 s
         CHECK(r.error().method == "notifications/initialized");
         CHECK(r.error().transport_error == std::errc::timed_out);
-        CHECK(t.generation() == 0);
+        CHECK(plain.generation() == 0);
     }
     SECTION("a stalled initialize") {
         server.inject(fs::fault::delay(30s), fs::fault_match::method("initialize"));

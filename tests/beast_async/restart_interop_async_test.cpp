@@ -43,7 +43,7 @@ void run_with_coroutines(const server_kind& kind) {
     const run_settings settings;
     temp_file executions("mcpr-restart-async");
     std::vector<std::string> extra;
-    if (kind.ts_sdk) extra = {"--executions-file", executions.path()};
+    if (kind.ts_sdk) extra = {"--executions-file", executions.path(), "--require-initialized"};
     node_server server(kind.script, extra);
 
     net::io_context ioc;

@@ -58,6 +58,18 @@ std::string json_result(const std::string& req) {
 
 }  // namespace
 
+namespace {
+
+/// How many requests with `method` the server received.
+std::size_t sent(const raw_http_server& server, const std::string& method) {
+    std::size_t n = 0;
+    for (const auto& r : server.received())
+        if (is_method(r, method)) ++n;
+    return n;
+}
+
+}  // namespace
+
 TEST_CASE("malformed answers are unusable: permanent, delivery unknown, never replayed", "[beast][bad_input]") {
     std::string body;
     std::string content_type = "application/json";
@@ -87,6 +99,7 @@ TEST_CASE("a recovering call gives up on a malformed answer without sending agai
     REQUIRE_FALSE(r);
     CHECK(r.error().code == errc::permanent_failure);
     CHECK(server.requests() == before + 1);
+    CHECK(sent(server, "tools/list") == 1);
 }
 
 TEST_CASE("oversized answers are refused at the limit", "[beast][bad_input][limits]") {
@@ -179,6 +192,7 @@ TEST_CASE("a truncated event stream is a lost connection with delivery unknown",
         REQUIRE_FALSE(r);
         CHECK(r.error().code == errc::not_replayable);
         CHECK(server.requests() == before + 1);
+        CHECK(sent(server, "tools/call") == 1);
     }
 }
 

@@ -365,12 +365,16 @@ inline run_report check_run(const server_kind& server, const std::vector<call_re
     if (executions) {
         // Every key ran at most once; every count call that returned success ran exactly once; one
         // session per process (the first one: connect; then one per restart).
+        // The server enforces the lifecycle order (--require-initialized): `EARLY <method>` is a
+        // request that reached a session before its notifications/initialized.
         std::map<std::string, int> ran;
-        std::size_t sessions = 0;
+        std::size_t sessions = 0, early = 0;
         for (const auto& line : *executions) {
             if (line.rfind("SESSION ", 0) == 0) ++sessions;
+            else if (line.rfind("EARLY ", 0) == 0) ++early;
             else if (!line.empty()) ++ran[line];
         }
+        CHECK(early == 0);
         std::size_t twice = 0;
         for (const auto& [key, n] : ran)
             if (n > 1) {

@@ -31,7 +31,7 @@ void run_with_threads(const server_kind& kind) {
     const run_settings settings;
     temp_file executions("mcpr-restart-sync");
     std::vector<std::string> extra;
-    if (kind.ts_sdk) extra = {"--executions-file", executions.path()};
+    if (kind.ts_sdk) extra = {"--executions-file", executions.path(), "--require-initialized"};
     node_server server(kind.script, extra);
 
     mb::transport_options o;

@@ -65,17 +65,31 @@ TEST_CASE("reconnect(deadline) bounds a stalled step and names it", "[beast][tra
     fs::flaky_server server;
     mb::streamable_http_transport t(options_for(server.url()));
 
+    SECTION("pipelined: a stalled notifications/initialized stalls the request that carries it, to its deadline") {
+        server.inject(fs::fault::delay(30s), fs::fault_match::method("notifications/initialized"));
+        REQUIRE(t.reconnect(std::chrono::steady_clock::now() + 5s));  // the notification is owed
+        const auto start = std::chrono::steady_clock::now();
+        auto r = t.send(echo_call, std::chrono::steady_clock::now() + 300ms);
+        const auto took = std::chrono::steady_clock::now() - start;
+        REQUIRE_FALSE(r);
+        CHECK(took < 5s);  // a margin: the stall is 30 s
+        CHECK(r.error().transport_error == std::errc::timed_out);
+        CHECK(t.conversation().initialized_pipelined == 0);  // never answered: owed still
+    }
     SECTION("a stalled notifications/initialized") {
+        mb::transport_options o = options_for(server.url());
+        o.pipeline_initialized = false;
+        mb::streamable_http_transport plain(o);
         server.inject(fs::fault::delay(30s), fs::fault_match::method("notifications/initialized"));
         const auto start = std::chrono::steady_clock::now();
-        auto r = t.reconnect(std::chrono::steady_clock::now() + 300ms);
+        auto r = plain.reconnect(std::chrono::steady_clock::now() + 300ms);
         const auto took = std::chrono::steady_clock::now() - start;
         REQUIRE_FALSE(r);
         CHECK(took < 5s);  // a margin: the stall is 30 s
         CHECK(r.error().method == "notifications/initialized");
         CHECK(r.error().transport_error == std::errc::timed_out);
-        CHECK(t.generation() == 0);  // the new session is not installed
-        CHECK(t.session_id().empty());
+        CHECK(plain.generation() == 0);  // the new session is not installed
+        CHECK(plain.session_id().empty());
     }
     SECTION("a stalled initialize") {
         server.inject(fs::fault::delay(30s), fs::fault_match::method("initialize"));

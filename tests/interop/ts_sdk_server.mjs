@@ -21,6 +21,12 @@
 //                  synchronous write(2) before the answer is sent, so it survives a SIGKILL of
 //                  the process: a test can kill and restart the server (same file) and then
 //                  count what really ran, and how many sessions were opened.
+//   --require-initialized
+//                  enforce the lifecycle order at the SDK's message entry, as the Python SDK's
+//                  server does: a request other than initialize and ping that reaches a session
+//                  before its notifications/initialized is not run and is answered with the
+//                  JSON-RPC error -32602 "Invalid request parameters"; with --executions-file, a
+//                  line `EARLY <method>` records it (a test checks there is none).
 //   --sse          serve the deprecated HTTP+SSE transport (protocol 2024-11-05, the SDK's
 //                  SSEServerTransport) instead of Streamable HTTP; see "Legacy SSE mode" below.
 //
@@ -66,7 +72,8 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod/v4';
 
 function parseArgs(argv) {
-    const opts = { port: 0, json: false, resumable: false, retryMs: undefined, executionsFile: undefined, sse: false };
+    const opts = { port: 0, json: false, resumable: false, retryMs: undefined, executionsFile: undefined, sse: false,
+                   requireInitialized: false };
     for (let i = 0; i < argv.length; ++i) {
         const a = argv[i];
         const value = () => {
@@ -78,6 +85,7 @@ function parseArgs(argv) {
         else if (a === '--json') opts.json = true;
         else if (a === '--resumable') opts.resumable = true;
         else if (a === '--sse') opts.sse = true;
+        else if (a === '--require-initialized') opts.requireInitialized = true;
         else if (a === '--retry-ms') opts.retryMs = Number(value());
         else if (a === '--executions-file') opts.executionsFile = value();
         else if (a.startsWith('--executions-file=')) opts.executionsFile = a.slice(18);
@@ -92,7 +100,7 @@ function parseArgs(argv) {
 
 function usage(error) {
     if (error) process.stderr.write(`ts_sdk_server: ${error}\n`);
-    process.stderr.write('usage: node ts_sdk_server.mjs [--port N] [--json] [--resumable] [--retry-ms N] [--executions-file PATH] [--sse]\n');
+    process.stderr.write('usage: node ts_sdk_server.mjs [--port N] [--json] [--resumable] [--retry-ms N] [--executions-file PATH] [--require-initialized] [--sse]\n');
     process.exit(error ? 2 : 0);
 }
 
@@ -201,7 +209,29 @@ async function newSession(req, res, body) {
         }
     };
     await server.connect(transport);
+    if (opts.requireInitialized) requireInitialized(transport);
     await transport.handleRequest(req, res, body);
+}
+
+// --require-initialized: between the transport and the SDK's Protocol (which set onmessage in
+// connect()), in the order the SDK receives the session's messages.
+let earlyRequests = 0;
+function requireInitialized(transport) {
+    const deliver = transport.onmessage;
+    let initialized = false;
+    transport.onmessage = (message, extra) => {
+        if (message.method === 'notifications/initialized') initialized = true;
+        const isRequest = message.id !== undefined && typeof message.method === 'string';
+        if (isRequest && !initialized && message.method !== 'initialize' && message.method !== 'ping') {
+            ++earlyRequests;
+            record(`EARLY ${message.method}`);
+            log(`request before initialization was complete: ${message.method}`);
+            transport.send({ jsonrpc: '2.0', id: message.id, error: { code: -32602, message: 'Invalid request parameters' } })
+                .catch(err => log('cannot answer an early request:', err));
+            return;
+        }
+        deliver(message, extra);
+    };
 }
 
 async function handleMcp(req, res) {

@@ -6,6 +6,7 @@
 // <utility> first: Boost 1.74's Asio needs it with g++ 12 in C++20.
 #include <utility>
 
+#include "mcp_recovery/beast/async_event.hpp"
 #include "mcp_recovery/beast/detail/async_connection.hpp"
 #include "mcp_recovery/beast/detail/transport_base.hpp"
 
@@ -90,8 +91,9 @@ public:
 
     /// Opens the first session: `initialize`, then `notifications/initialized`; then marks it
     /// restored (`session_restored()`), for `async_listen()`.
+    /// The handshake is complete when it returns (see `basic_streamable_http_transport::connect`).
     awaitable<outcome<void>> async_connect() {
-        outcome<void> r = co_await async_reconnect();
+        outcome<void> r = co_await reconnect_with(time_point::max(), false);
         if (r) session_restored();
         co_return r;
     }
@@ -168,30 +170,9 @@ public:
     /// `deadline` as well (see `basic_streamable_http_transport::reconnect(deadline)`): a token
     /// provider is not started past it, and a failed step's `failure::method` names the step.
     awaitable<outcome<void>> async_reconnect(time_point deadline) {
-        if (reconnecting_.exchange(true)) {
-            failure f;
-            f.transport_error = std::make_error_code(std::errc::operation_in_progress);
-            f.message = "a reconnect of this transport is already under way";
-            f.delivered = delivery::not_sent;
-            co_return f;
-        }
-        struct clear_flag {
-            std::atomic<bool>& flag;
-            ~clear_flag() { flag.store(false); }
-        } guard{reconnecting_};
-
-        if (auto ended = this->begin_reconnect(deadline, pool_)) co_return std::move(*ended);
-        // No temporaries of class type in a co_await expression: g++ 12 destroys some twice.
-        const session none;  // no session id, no protocol header
-        const std::string params = this->initialize_params();
-        std::string session_id;
-        outcome<response> r =
-            co_await exchange(base::initialize_method, params, this->next_request_id(), none, deadline, &session_id);
-        outcome<session> s = this->initialize_answered(std::move(r), std::move(session_id), deadline);
-        if (!s) co_return std::move(s).error();
-        outcome<void> n = co_await post_notification(base::initialized_method, {}, *s, deadline);
-        co_return this->end_reconnect(std::move(n), std::move(*s));
+        return reconnect_with(deadline, this->defers_initialized());
     }
+
 
     /// Opens one new connection to the endpoint (connect, and the TLS handshake for https),
     /// bounded by `connect_timeout` and `deadline`, and keeps it in the keep-alive pool for the
@@ -221,7 +202,42 @@ public:
 
 private:
     using connection = detail::async_connection;
+
+    /// `async_reconnect(deadline)`; `defer_initialized`: the notification is left for the next request.
+    awaitable<outcome<void>> reconnect_with(time_point deadline, bool defer_initialized) {
+        if (reconnecting_.exchange(true)) {
+            failure f;
+            f.transport_error = std::make_error_code(std::errc::operation_in_progress);
+            f.message = "a reconnect of this transport is already under way";
+            f.delivered = delivery::not_sent;
+            co_return f;
+        }
+        struct clear_flag {
+            std::atomic<bool>& flag;
+            ~clear_flag() { flag.store(false); }
+        } guard{reconnecting_};
+
+        if (auto ended = this->begin_reconnect(deadline, pool_)) co_return std::move(*ended);
+        // No temporaries of class type in a co_await expression: g++ 12 destroys some twice.
+        const session none;  // no session id, no protocol header
+        const std::string params = this->initialize_params();
+        std::string session_id;
+        outcome<response> r =
+            co_await exchange(base::initialize_method, params, this->next_request_id(), none, deadline, &session_id);
+        outcome<session> s = this->initialize_answered(std::move(r), std::move(session_id), deadline);
+        if (!s) co_return std::move(s).error();
+        if (defer_initialized) {
+            // Sent with the session's next request (transport_options::pipeline_initialized).
+            this->install(std::move(*s), /*owe_initialized=*/true);
+            co_return outcome<void>{};
+        }
+        outcome<void> n = co_await post_notification(base::initialized_method, {}, *s, deadline);
+        co_return this->end_reconnect(std::move(n), std::move(*s));
+    }
+
     using machine = typename base::template exchange_machine<connection>;
+    using post_request = typename base::post_request;
+    static constexpr std::chrono::milliseconds owed_grace{50};
 
     static transport_options declare(transport_options o, const async_server_request_handlers& async_handlers) {
         for (const auto& entry : async_handlers) {
@@ -249,11 +265,25 @@ private:
                                           const session& s, time_point deadline,
                                           std::string* session_header_out = nullptr,
                                           const typename base::call_context* call = nullptr) {
+        std::optional<post_request> initialized;
+        if (method != base::initialize_method) {
+            const bool ready = co_await take_owed(s, deadline, initialized);
+            if (!ready) co_return base::owed_too_late();
+        }
+        if (initialized && this->pipelining_unsafe()) {
+            // On its own first (see transport_base::pipelining_unsafe).
+            exchange_result n = co_await round_trip(*initialized, deadline, this->options_.max_error_body_size);
+            if (this->settle_owed(s, n.status != 0)) wake_owed();
+            if (n.status == 0) co_return this->initialized_alone_failed(n, s);
+            initialized.reset();
+        }
+        post_request* carried = initialized ? &*initialized : nullptr;
         auto req = this->make_post(s, method, params, id);
         std::optional<response> answer;
         sse_parser events = this->new_event_parser();
-        exchange_result x =
-            co_await round_trip(req, deadline, this->options_.max_body_size, id, &answer, &events, call, &s);
+        exchange_result x = co_await round_trip(req, deadline, this->options_.max_body_size, id, &answer, &events, call,
+                                                &s, false, carried);
+        if (carried) settle(s, x);
         if (session_header_out && x.session_header) *session_header_out = *x.session_header;
         if (x.stream_broken) {
             std::optional<response> resumed = co_await resume(s, id, deadline, events, call);
@@ -358,10 +388,75 @@ private:
 
     awaitable<outcome<void>> post_notification(std::string_view method, std::string_view params, const session& s,
                                                time_point deadline) {
+        std::optional<post_request> initialized;
+        if (method != base::initialized_method) {
+            const bool ready = co_await take_owed(s, deadline, initialized);
+            if (!ready) co_return base::owed_too_late();
+        }
+        if (initialized && this->pipelining_unsafe()) {
+            exchange_result n = co_await round_trip(*initialized, deadline, this->options_.max_error_body_size);
+            if (this->settle_owed(s, n.status != 0)) wake_owed();
+            if (n.status == 0) co_return this->initialized_alone_failed(n, s);
+            initialized.reset();
+        }
+        post_request* carried = initialized ? &*initialized : nullptr;
         auto req = this->make_post(s, method, params, std::nullopt);
-        exchange_result x = co_await round_trip(req, deadline, this->options_.max_error_body_size);
+        exchange_result x = co_await round_trip(req, deadline, this->options_.max_error_body_size, 0, nullptr, nullptr,
+                                                nullptr, nullptr, false, carried);
+        if (carried) settle(s, x);
         if (!x.error && x.status >= 200 && x.status < 300) co_return outcome<void>{};
         co_return base::to_failure(x, s);
+    }
+
+    // notifications/initialized owed by a new session (see the synchronous transport): the
+    // session's next request carries it; the others wait, suspended, until it was answered.
+
+    awaitable<bool> take_owed(const session& s, time_point deadline, std::optional<post_request>& initialized) {
+        for (;;) {
+            const typename base::owed_claim claim = this->claim_owed(s);
+            if (claim == base::owed_claim::none) co_return true;
+            if (claim == base::owed_claim::carry) {
+                initialized.emplace(this->make_post(s, base::initialized_method, {}, std::nullopt));
+                co_return true;
+            }
+            auto event = std::make_shared<async_event>(ex_);
+            {
+                std::lock_guard<std::mutex> lock(owed_mutex_);
+                owed_waiters_.push_back(event);
+            }
+            const detail::scoped_waiter registered{owed_mutex_, owed_waiters_, event};
+            if (!this->owed_carried()) continue;  // settled before the waiter was registered
+            const bool woken = co_await event->wait_until(deadline);
+            if (!woken && base::past(deadline)) co_return false;
+        }
+    }
+
+    void settle(const session& s, const exchange_result& x) {
+        if (this->settle_carried(s, x)) wake_owed();
+    }
+
+    void wake_owed() {
+        std::vector<std::shared_ptr<async_event>> to_wake;
+        {
+            std::lock_guard<std::mutex> lock(owed_mutex_);
+            to_wake.swap(owed_waiters_);
+        }
+        for (auto& e : to_wake) e->set();
+    }
+
+    /// Before the listening stream's GET (see the synchronous transport): a notification still
+    /// owed after `owed_grace` is sent on its own.
+    awaitable<void> send_owed_before_listening(const session& s) {
+        if (!this->owes(s)) co_return;
+        boost::asio::steady_timer timer(ex_, owed_grace);
+        boost::system::error_code ec;
+        co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+        if (ec || this->claim_owed(s) != base::owed_claim::carry) co_return;
+        auto initialized = this->make_post(s, base::initialized_method, {}, std::nullopt);
+        const time_point deadline =
+            clock_type::now() + this->options_.connect_timeout + this->options_.write_timeout + this->options_.read_timeout;
+        exchange_result x = co_await round_trip(initialized, deadline, this->options_.max_error_body_size);
+        if (this->settle_owed(s, x.status != 0)) wake_owed();
     }
 
     // As the synchronous transport's round_trip (see there): the exchange machine decides, this
@@ -376,9 +471,11 @@ private:
                                           std::int64_t id = 0, std::optional<response>* answer = nullptr,
                                           sse_parser* events = nullptr,
                                           const typename base::call_context* call = nullptr,
-                                          const session* s = nullptr, bool listening = false) {
+                                          const session* s = nullptr, bool listening = false,
+                                          post_request* carried = nullptr) {
         using step = typename machine::step;
         machine m(*this, pool_, deadline, body_limit, id, answer, events, call, listening);
+        if (carried) m.carry(*carried);
         while (m.next() != step::done) {
             if (m.next() == step::acquire && !m.take_pooled()) m.fresh(boost::asio::make_strand(ex_));
             if (m.next() == step::answer) {
@@ -430,7 +527,7 @@ private:
             }
             case step::write: {
                 bool written = false;
-                const std::error_code ec = co_await m.connection().write(req, m.timeout(), m.until(), written);
+                const std::error_code ec = co_await m.connection().write(req, m.timeout(), m.until(), written, m.preamble());
                 m.wrote(ec, written);
                 break;
             }
@@ -463,6 +560,8 @@ private:
     }
 
     boost::asio::any_io_executor ex_;
+    std::mutex owed_mutex_;  // guards owed_waiters_
+    std::vector<std::shared_ptr<async_event>> owed_waiters_;  // waiting for the owed notifications/initialized
     std::atomic<bool> reconnecting_{false};
     async_server_request_handlers async_handlers_;
     std::shared_ptr<listen_control> listen_;
@@ -498,6 +597,8 @@ boost::asio::awaitable<void> basic_async_streamable_http_transport<JsonPolicy>::
         }
         const session s = this->snapshot();
         if (!plan.start(s)) continue;
+        co_await send_owed_before_listening(s);
+        if (listen_stopped()) break;
         auto req = this->make_listen_get(s, plan.last_event_id());
         std::optional<response> none;
         sse_parser events = this->new_event_parser();

@@ -46,6 +46,18 @@ namespace mcp_recovery::beast {
 /// `session_restored()`); the destructor stops it and returns once it has ended (at once for a
 /// read; a connect or an answer in progress is bounded by its timeout).
 ///
+/// Threads and descriptors: a call runs on its caller's thread. The transport's own threads are
+/// the listening thread (with `listen`) and the one that sends `notifications/cancelled` (started
+/// on first need). Host names are looked up by one service for the whole process
+/// (`detail::sync_resolver`: at most 4 threads, started on demand, each ended after 30 s idle;
+/// callers of one host and port share its lookup; nothing cached), never by a thread per
+/// connection; a connect waits for the lookup at most `connect_timeout` (and its deadline), then
+/// fails with `std::errc::timed_out` and leaves a hung lookup to its thread (no destructor, and not
+/// the process's exit, waits for it). An IP-literal URL is not looked up. Each pooled connection
+/// holds 4 descriptors (Linux): its socket and its own io_context's epoll, eventfd and timerfd.
+/// That io_context is not shared: each blocking call runs its I/O loop on its caller's thread,
+/// independently of the others; sharing one would take an I/O thread of the transport.
+///
 /// `basic_async_streamable_http_transport` (async_streamable_http_transport.hpp) is the same
 /// transport for coroutines.
 template <class JsonPolicy = builtin_json>
@@ -75,8 +87,10 @@ public:
 
     /// Opens the first session: `initialize`, then `notifications/initialized`; then, with
     /// `transport_options::listen`, the listening stream (`session_restored()`).
+    /// The handshake is complete when it returns (the notification is never left for a request to
+    /// carry, whatever `transport_options::pipeline_initialized` says: that is for recoveries).
     outcome<void> connect() {
-        outcome<void> r = reconnect();
+        outcome<void> r = reconnect_with(time_point::max(), false);
         if (r) session_restored();
         return r;
     }
@@ -166,21 +180,7 @@ public:
     /// also by its own timeouts). A token provider (when a token is needed) is not started past
     /// the deadline; it is not interrupted once running. A failed step's `failure::method` names
     /// it (`"initialize"`, `"notifications/initialized"`); the session is then left as it was.
-    outcome<void> reconnect(time_point deadline) {
-        // The old session id stays in use until the new one is installed: a concurrent send with
-        // it meets the server's lost-session answer and waits for this reconnect, while a send
-        // without any id would get a 400 that is not recognisable as a lost session.
-        reconnect_turn serial(*this);
-        if (!serial.take(deadline)) return base::step_too_late(base::initialize_method);
-        if (auto ended = this->begin_reconnect(deadline, pool_)) return std::move(*ended);
-        std::string session_id;
-        outcome<response> r = exchange(base::initialize_method, this->initialize_params(), this->next_request_id(),
-                                       session{}, deadline, &session_id);
-        outcome<session> s = this->initialize_answered(std::move(r), std::move(session_id), deadline);
-        if (!s) return std::move(s).error();
-        outcome<void> n = post_notification(base::initialized_method, {}, *s, deadline);
-        return this->end_reconnect(std::move(n), std::move(*s));
-    }
+    outcome<void> reconnect(time_point deadline) { return reconnect_with(deadline, this->defers_initialized()); }
 
     /// Opens one new connection to the endpoint (connect, and the TLS handshake for https),
     /// bounded by `connect_timeout` and `deadline`, and keeps it in the keep-alive pool for the
@@ -209,13 +209,46 @@ public:
 private:
     using connection = detail::connection;
 
+    /// `reconnect(deadline)`; `defer_initialized`: the notification is left for the next request.
+    outcome<void> reconnect_with(time_point deadline, bool defer_initialized) {
+        // The old session id stays in use until the new one is installed: a concurrent send with
+        // it meets the server's lost-session answer and waits for this reconnect, while a send
+        // without any id would get a 400 that is not recognisable as a lost session.
+        reconnect_turn serial(*this);
+        if (!serial.take(deadline)) return base::step_too_late(base::initialize_method);
+        if (auto ended = this->begin_reconnect(deadline, pool_)) return std::move(*ended);
+        std::string session_id;
+        outcome<response> r = exchange(base::initialize_method, this->initialize_params(), this->next_request_id(),
+                                       session{}, deadline, &session_id);
+        outcome<session> s = this->initialize_answered(std::move(r), std::move(session_id), deadline);
+        if (!s) return std::move(s).error();
+        if (defer_initialized) {
+            // Sent with the session's next request (transport_options::pipeline_initialized).
+            this->install(std::move(*s), /*owe_initialized=*/true);
+            return {};
+        }
+        outcome<void> n = post_notification(base::initialized_method, {}, *s, deadline);
+        return this->end_reconnect(std::move(n), std::move(*s));
+    }
+
+    using post_request = typename base::post_request;
+    static constexpr std::chrono::milliseconds owed_grace{50};
+
     outcome<response> exchange(std::string_view method, std::string_view params, std::int64_t id, const session& s,
                                time_point deadline, std::string* session_header_out = nullptr,
                                const typename base::call_context* call = nullptr) {
+        std::optional<post_request> initialized;
+        if (method != base::initialize_method && !take_owed(s, deadline, initialized)) return base::owed_too_late();
+        if (initialized && this->pipelining_unsafe()) {
+            if (std::optional<failure> f = send_alone(s, *initialized, deadline)) return std::move(*f);
+            initialized.reset();
+        }
         auto req = this->make_post(s, method, params, id);
         std::optional<response> answer;
         sse_parser events = this->new_event_parser();
-        exchange_result x = round_trip(req, deadline, this->options_.max_body_size, id, &answer, &events, call, &s);
+        exchange_result x = round_trip(req, deadline, this->options_.max_body_size, id, &answer, &events, call, &s,
+                                       false, initialized ? &*initialized : nullptr);
+        if (initialized) settle(s, x);
         if (session_header_out && x.session_header) *session_header_out = *x.session_header;
         if (x.stream_broken) {
             if (std::optional<response> resumed = resume(s, id, deadline, events, call))
@@ -266,10 +299,75 @@ private:
 
     outcome<void> post_notification(std::string_view method, std::string_view params, const session& s,
                                     time_point deadline) {
+        std::optional<post_request> initialized;
+        if (method != base::initialized_method && !take_owed(s, deadline, initialized)) return base::owed_too_late();
+        if (initialized && this->pipelining_unsafe()) {
+            if (std::optional<failure> f = send_alone(s, *initialized, deadline)) return std::move(*f);
+            initialized.reset();
+        }
         auto req = this->make_post(s, method, params, std::nullopt);
-        exchange_result x = round_trip(req, deadline, this->options_.max_error_body_size);
+        exchange_result x = round_trip(req, deadline, this->options_.max_error_body_size, 0, nullptr, nullptr, nullptr,
+                                       nullptr, false, initialized ? &*initialized : nullptr);
+        if (initialized) settle(s, x);
         if (!x.error && x.status >= 200 && x.status < 300) return {};
         return base::to_failure(x, s);
+    }
+
+    // notifications/initialized owed by a new session (transport_options::pipeline_initialized):
+    // the session's next request carries it; the others wait until it was answered.
+
+    /// Before a request of session `s`: sets `initialized` when this request is to carry the
+    /// session's owed notification, or waits while another one carries it. False when `deadline`
+    /// passed while waiting.
+    bool take_owed(const session& s, time_point deadline, std::optional<post_request>& initialized) {
+        for (;;) {
+            switch (this->claim_owed(s)) {
+            case base::owed_claim::none: return true;
+            case base::owed_claim::carry:
+                initialized.emplace(this->make_post(s, base::initialized_method, {}, std::nullopt));
+                return true;
+            case base::owed_claim::wait: {
+                std::unique_lock<std::mutex> lock(owed_mutex_);
+                auto settled = [&] { return !this->owed_carried(); };
+                if (deadline == time_point::max()) owed_cv_.wait(lock, settled);
+                else if (!owed_cv_.wait_until(lock, deadline, settled)) return false;
+                break;
+            }
+            }
+        }
+    }
+
+    /// The owed notification on its own, before the request that was to carry it; a failure when
+    /// it got no answer (given back: the next request carries it again).
+    std::optional<failure> send_alone(const session& s, post_request& initialized, time_point deadline) {
+        exchange_result x = round_trip(initialized, deadline, this->options_.max_error_body_size);
+        if (this->settle_owed(s, x.status != 0)) wake_owed();
+        if (x.status != 0) return std::nullopt;
+        return this->initialized_alone_failed(x, s);
+    }
+
+    void settle(const session& s, const exchange_result& x) {
+        if (this->settle_carried(s, x)) wake_owed();
+    }
+
+    void wake_owed() {
+        std::lock_guard<std::mutex> lock(owed_mutex_);
+        owed_cv_.notify_all();
+    }
+
+    /// Before the listening stream's GET: a notification still owed after a moment (`owed_grace`,
+    /// for a request to carry it) is sent on its own, so that a server that waits for it before
+    /// sending anything on the stream is not kept waiting by a client with nothing to ask.
+    void send_owed_before_listening(const session& s) {
+        {
+            std::unique_lock<std::mutex> lock(owed_mutex_);
+            owed_cv_.wait_for(lock, owed_grace, [&] { return !this->owes(s) || listen_stop_requested(); });
+        }
+        // Being carried (or sent) already: the GET need not wait for it (only requests must).
+        if (this->claim_owed(s) != base::owed_claim::carry) return;
+        auto initialized = this->make_post(s, base::initialized_method, {}, std::nullopt);
+        exchange_result x = round_trip(initialized, answer_deadline(), this->options_.max_error_body_size);
+        if (this->settle_owed(s, x.status != 0)) wake_owed();
     }
 
     // Sends `req` and reads the answer. For a 2xx event stream (when `answer` and `events` are
@@ -283,10 +381,11 @@ private:
     exchange_result round_trip(Request& req, time_point deadline, std::size_t body_limit, std::int64_t id = 0,
                                std::optional<response>* answer = nullptr, sse_parser* events = nullptr,
                                const typename base::call_context* call = nullptr, const session* s = nullptr,
-                               bool listening = false) {
+                               bool listening = false, post_request* carried = nullptr) {
         using machine = typename base::template exchange_machine<connection>;
         using step = typename machine::step;
         machine m(*this, pool_, deadline, body_limit, id, answer, events, call, listening);
+        if (carried) m.carry(*carried);
         // The listening thread's I/O is registered while it runs, for `stop_listening()` to interrupt.
         struct io_scope {
             basic_streamable_http_transport* t;
@@ -326,7 +425,7 @@ private:
                 std::error_code ec;
                 {
                     auto io = scope();
-                    ec = m.connection().write(req, m.timeout(), m.until(), written);
+                    ec = m.connection().write(req, m.timeout(), m.until(), written, m.preamble());
                 }
                 m.wrote(ec, written);
                 break;
@@ -395,6 +494,7 @@ private:
             }
             const session s = this->snapshot();
             if (!plan.start(s)) continue;
+            send_owed_before_listening(s);
             auto req = this->make_listen_get(s, plan.last_event_id());
             std::optional<response> none;  // nothing is a response on this stream
             sse_parser events = this->new_event_parser();
@@ -429,6 +529,8 @@ private:
     // variable rather than std::timed_mutex: libstdc++'s try_lock_until uses
     // pthread_mutex_clocklock, which ThreadSanitizer (GCC 12) does not intercept, so it reported
     // every unlock as "unlock of an unlocked mutex".
+    std::mutex owed_mutex_;  // with owed_cv_: waiting for the owed notifications/initialized
+    std::condition_variable owed_cv_;
     std::mutex reconnect_mutex_;
     std::condition_variable reconnect_done_;
     bool reconnecting_ = false;

@@ -131,6 +131,20 @@ struct transport_options {
     /// `delivery::rejected`), which recovery treats as a lost session. false: returned as a
     /// response (a JSON-RPC error), as any other.
     bool in_band_session_loss = true;
+
+    /// After a `reconnect`, send `notifications/initialized` together with the next request of
+    /// the new session on one keep-alive connection (HTTP/1.1 pipelining: both are written before
+    /// either answer is read) instead of waiting for its 202 first: a recovery costs three round
+    /// trips instead of four. The order the server sees is unchanged (an HTTP/1.1 server handles
+    /// the requests of a connection in order, and one that will not sends `Connection: close` and
+    /// reads nothing more: the request then goes alone on a new connection), and every other
+    /// request of the session waits until the notification has been answered, as without it.
+    /// A listening stream, `notify()` and `terminate()` send it first on their own when no request
+    /// carried it. Its refusal (a non-2xx answer) no longer fails the reconnect: the request it
+    /// went with is answered as the server answers it, and `conversation().initialized_refused`
+    /// counts it. See docs/reliability.md ("Pipelined initialized"). false: the notification is
+    /// sent and answered within `reconnect()`, as before.
+    bool pipeline_initialized = true;
 };
 
 }  // namespace mcp_recovery::beast

@@ -40,6 +40,12 @@ struct conversation_stats {
     std::uint64_t listening_not_offered = 0;  ///< GETs answered 405: the server has no listening stream
     std::uint64_t requests_answered = 0;      ///< server requests answered (on any stream)
     std::uint64_t cancellations_sent = 0;     ///< `notifications/cancelled` started for abandoned calls
+    /// `notifications/initialized` written ahead of a request on one connection and answered
+    /// (`transport_options::pipeline_initialized`).
+    std::uint64_t initialized_pipelined = 0;
+    /// Of those, answered with another status than 2xx (the request it went with was answered as
+    /// the server chose).
+    std::uint64_t initialized_refused = 0;
 };
 
 }  // namespace mcp_recovery::beast

@@ -87,12 +87,25 @@ public:
         co_return std::error_code{};
     }
 
-    /// Writes a whole request. `written` reports whether any byte left, for the delivery decision.
+    /// Writes a whole request, after `preamble` when given (pipelined: both before either answer
+    /// is read). `written` reports whether any byte of `request` left, for the delivery decision.
     template <class Request>
-    awaitable<std::error_code> write(Request& request, duration timeout, time_point deadline, bool& written) {
+    awaitable<std::error_code> write(Request& request, duration timeout, time_point deadline, bool& written,
+                                     bhttp::request<bhttp::string_body>* preamble = nullptr) {
         boost::system::error_code ec;
         lowest().expires_after(budget(timeout, deadline));
         std::size_t n = 0;
+        written = false;
+        if (preamble) {
+            std::size_t ahead = 0;
+            const std::string bytes = pipelined_bytes(*preamble, request, ahead);
+            if (plain_) n = co_await net::async_write(*plain_, net::buffer(bytes), net::redirect_error(net::use_awaitable, ec));
+#if defined(MCP_RECOVERY_BEAST_TLS)
+            else n = co_await net::async_write(*tls_, net::buffer(bytes), net::redirect_error(net::use_awaitable, ec));
+#endif
+            written = n > ahead;
+            co_return finish(ec);
+        }
         if (plain_) n = co_await bhttp::async_write(*plain_, request, net::redirect_error(net::use_awaitable, ec));
 #if defined(MCP_RECOVERY_BEAST_TLS)
         else n = co_await bhttp::async_write(*tls_, request, net::redirect_error(net::use_awaitable, ec));

@@ -6,6 +6,7 @@
 // <utility> first: Boost 1.74's Asio needs it with g++ 12 in C++20.
 #include <utility>
 
+#include "mcp_recovery/beast/detail/sync_resolver.hpp"
 #include "mcp_recovery/beast/url.hpp"
 #include "mcp_recovery/error.hpp"
 #include "mcp_recovery/failure.hpp"
@@ -13,6 +14,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -35,6 +37,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <system_error>
 
@@ -82,6 +85,19 @@ inline bool idle_socket_closed(tcp::socket& socket) {
     boost::system::error_code ignored;
     socket.non_blocking(was_non_blocking, ignored);
     return !open;  // 0 bytes (EOF) or an error
+}
+
+/// `preamble` and `request` serialized one after the other, to go in one write (HTTP/1.1
+/// pipelining: a server reads both at once and answers them in order); `ahead` is the size of
+/// `preamble`'s part.
+template <class Request>
+std::string pipelined_bytes(const bhttp::request<bhttp::string_body>& preamble, const Request& request,
+                            std::size_t& ahead) {
+    std::ostringstream out;
+    out << preamble;
+    ahead = static_cast<std::size_t>(out.tellp());
+    out << request;
+    return std::move(out).str();
 }
 
 /// The streams of one HTTP/1.1 connection (plain TCP, or TLS over TCP) and its state, shared by
@@ -268,22 +284,12 @@ public:
         if (auto literal = literal_endpoint(url)) {
             endpoints = std::move(*literal);
         } else {
-            tcp::resolver resolver(ioc_);
-            bool done = false;
-            resolver.async_resolve(url.host, std::to_string(url.port),
-                                   [&](const boost::system::error_code& e, tcp::resolver::results_type r) {
-                                       ec = e;
-                                       endpoints = std::move(r);
-                                       done = true;
-                                   });
-            ioc_.restart();
-            ioc_.run_for(budget(timeout, deadline));
-            if (!done) {
-                resolver.cancel();
-                ioc_.restart();
-                ioc_.run();
-                return std::make_error_code(std::errc::timed_out);
-            }
+            // Not Asio's async_resolve on `ioc_`: it would start a thread for this io_context and
+            // keep it as long as the connection lives. The process-wide service's threads look it
+            // up; this waits at most the budget (and ends on `interrupt()`), see sync_resolver.hpp.
+            ec = sync_resolver::shared().resolve(url.host, std::to_string(url.port), ioc_, budget(timeout, deadline),
+                                                 endpoints);
+            if (ec == net::error::timed_out) return std::make_error_code(std::errc::timed_out);
             if (ec) return portable(ec);
         }
 
@@ -305,12 +311,28 @@ public:
         return {};
     }
 
-    /// Writes a whole request. `written` reports whether any byte left, for the delivery decision.
+    /// Writes a whole request, after `preamble` when given (pipelined: both before either answer
+    /// is read). `written` reports whether any byte of `request` left, for the delivery decision.
     template <class Request>
-    std::error_code write(Request& request, duration timeout, time_point deadline, bool& written) {
+    std::error_code write(Request& request, duration timeout, time_point deadline, bool& written,
+                          bhttp::request<bhttp::string_body>* preamble = nullptr) {
         boost::system::error_code ec;
         std::size_t n = 0;
+        written = false;
         lowest().expires_after(budget(timeout, deadline));
+        if (preamble) {
+            std::size_t ahead = 0;
+            const std::string bytes = pipelined_bytes(*preamble, request, ahead);
+            with_stream([&](auto& s) {
+                net::async_write(s, net::buffer(bytes), [&](const boost::system::error_code& e, std::size_t b) {
+                    ec = e;
+                    n = b;
+                });
+            });
+            run();
+            written = n > ahead;
+            return finish(ec);
+        }
         with_stream([&](auto& s) {
             bhttp::async_write(s, request, [&](const boost::system::error_code& e, std::size_t b) {
                 ec = e;

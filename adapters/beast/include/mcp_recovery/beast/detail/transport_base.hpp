@@ -186,6 +186,8 @@ public:
         c.listening_not_offered = conv_.not_offered.load();
         c.requests_answered = conv_.answered.load();
         c.cancellations_sent = conv_.cancellations.load();
+        c.initialized_pipelined = conv_.pipelined.load();
+        c.initialized_refused = conv_.refused.load();
         return c;
     }
 
@@ -246,9 +248,13 @@ protected:
         /// Server requests read on the stream and not answered while it was read (they came with
         /// or after the response): the transport answers them afterwards.
         std::vector<server_request> server_requests;
+        /// A carried `notifications/initialized` (`exchange_machine::carry`) was answered, with this status.
+        bool preamble_answered = false;
+        int preamble_status = 0;
     };
 
     using parser_type = bhttp::response_parser<bhttp::buffer_body>;
+    using post_request = bhttp::request<bhttp::string_body>;
     static constexpr std::size_t chunk_size = 16 * 1024;
     /// Most bytes of an event stream read after its response, to reuse the connection.
     static constexpr std::size_t max_drain = 64 * 1024;
@@ -540,13 +546,92 @@ protected:
         return {};
     }
 
-    /// Makes `s` the current session and bumps the generation.
-    void install(session s) {
+    /// Makes `s` the current session and bumps the generation. `owe_initialized`: its
+    /// `notifications/initialized` is still to be sent, with the session's next request.
+    void install(session s, bool owe_initialized = false) {
         std::lock_guard<std::mutex> lock(state_mutex_);
+        owed_session_ = owe_initialized ? s.id : std::string();
+        owed_ = owe_initialized ? owed_state::owed : owed_state::none;
         session_id_ = std::move(s.id);
         protocol_version_ = std::move(s.protocol_version);
         open_ = true;
         generation_.fetch_add(1, std::memory_order_acq_rel);
+    }
+
+    /// After `initialize` answered: whether `notifications/initialized` waits for the session's
+    /// next request (`transport_options::pipeline_initialized`) rather than being sent now.
+    bool defers_initialized() const noexcept { return options_.pipeline_initialized; }
+
+    // ---- notifications/initialized owed by the session (pipelined with its next request) ----
+    // owed → carried (one exchange writes it ahead of its request) → none once answered, or
+    // back to owed when its answer was not read (sent again: a second one is harmless, a missing
+    // one is not). Exchanges of the session meanwhile wait for `none` or `owed`.
+
+    /// What an exchange of session `s` does about the owed notification.
+    enum class owed_claim { none, carry, wait };
+
+    owed_claim claim_owed(const session& s) {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        if (owed_ == owed_state::none || s.id != owed_session_) return owed_claim::none;
+        if (owed_ == owed_state::owed) {
+            owed_ = owed_state::carried;
+            return owed_claim::carry;
+        }
+        return owed_claim::wait;
+    }
+
+    /// The carrier's end: `answered` when the notification's answer was read. Returns whether
+    /// waiters are to be woken (the state left `carried`).
+    bool settle_owed(const session& s, bool answered) {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        if (owed_ != owed_state::carried || owed_session_ != s.id) return false;  // a newer session's
+        owed_ = answered ? owed_state::none : owed_state::owed;
+        return true;
+    }
+
+    /// After an exchange that carried the notification: counts it when answered (pipelined), and
+    /// settles it (`settle_owed`).
+    bool settle_carried(const session& s, const exchange_result& x) {
+        if (x.preamble_answered) {
+            conv_.pipelined.fetch_add(1);
+            if (x.preamble_status < 200 || x.preamble_status >= 300) conv_.refused.fetch_add(1);
+        }
+        return settle_owed(s, x.preamble_answered);
+    }
+
+    /// Whether this server was seen to send bytes after a complete response, or another request's
+    /// answer: it is not pipelined with (the notification goes on its own first), since a stray
+    /// byte between two pipelined answers would leave the request's answer unreadable.
+    bool pipelining_unsafe() const noexcept { return diag_.stray_bytes.load() > 0 || diag_.mismatched_ids.load() > 0; }
+
+    /// The notification sent on its own (`pipelining_unsafe`) got no answer: the request that was
+    /// to follow it is not sent.
+    failure initialized_alone_failed(const exchange_result& x, const session& s) const {
+        failure f = to_failure(x, s);
+        f.method = std::string(initialized_method);
+        f.delivered = delivery::not_sent;  // the request itself never left
+        return f;
+    }
+
+    /// A notification that could not be had in time (waiting for it, or sending it on its own).
+    static failure owed_too_late() {
+        failure f;
+        f.transport_error = std::make_error_code(std::errc::timed_out);
+        f.message = "the deadline passed while notifications/initialized of the new session was on its way";
+        f.delivered = delivery::not_sent;
+        return f;
+    }
+
+    /// Whether session `s` still owes its notification (owed or being carried).
+    bool owes(const session& s) const {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        return owed_ != owed_state::none && owed_session_ == s.id;
+    }
+
+    /// Whether the session's notification is being carried by an exchange now.
+    bool owed_carried() const {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        return owed_ == owed_state::carried;
     }
 
     /// The sessionless revision's "reconnect": nothing to negotiate, only a new generation.
@@ -823,6 +908,16 @@ protected:
 
         Connection& connection() noexcept { return *conn_; }
         bool has_connection() const noexcept { return conn_ != nullptr; }
+
+        /// Writes `initialized` (the session's owed `notifications/initialized`) ahead of the
+        /// request on the same connection and reads its answer before the request's (HTTP/1.1
+        /// pipelining). Call before the first step.
+        void carry(post_request& initialized) noexcept { preamble_ = &initialized; }
+        /// step::write: the request to write before the exchange's own (none: nullptr).
+        post_request* preamble() const noexcept { return preamble_answered_ ? nullptr : preamble_; }
+        /// Whether the carried notification's answer was read, and its status.
+        bool preamble_answered() const noexcept { return preamble_answered_; }
+        int preamble_status() const noexcept { return preamble_status_; }
         bool is_event_stream() const noexcept { return x_.is_event_stream; }
         parser_type& parser() noexcept { return *parser_; }
         char* chunk() noexcept { return chunk_; }
@@ -882,8 +977,23 @@ protected:
         }
 
         void header_read(std::error_code ec) {
-            if (ec) return read_failed(ec, conn_->buffered() == 0);
+            if (ec) return read_failed(ec, conn_->buffered() == 0 && !preamble_status_);
             const int status = static_cast<int>(parser_->get().result_int());
+            if (reading_preamble()) {
+                if (status >= 100 && status < 200) {
+                    if (status == 101 || interim_ >= o_.max_interim_responses) {
+                        x_.error = make_error_code(transport_errc::malformed_response);
+                        x_.note = "the answer to notifications/initialized was not a final response";
+                        return fail_closed();
+                    }
+                    ++interim_;
+                    return begin_response();
+                }
+                preamble_status_ = status;
+                if (parser_->is_done()) return preamble_done();
+                step_ = step::read_body;
+                return;
+            }
             if (status >= 100 && status < 200) {
                 if (status == 101 || interim_ >= o_.max_interim_responses) {
                     x_.status = status;
@@ -926,6 +1036,17 @@ protected:
         }
 
         void body_read(std::error_code ec, std::size_t got) {
+            if (reading_preamble()) {
+                // Its body (an error's text, if any) is not kept; bounded like an error body.
+                drained_ += got;
+                if (ec) return read_failed(ec, false);
+                if (drained_ > o_.max_error_body_size) {
+                    x_.error = make_error_code(transport_errc::response_too_large);
+                    return fail_closed();
+                }
+                if (parser_->is_done()) preamble_done();
+                return;
+            }
             if (draining_) {
                 drained_ += got;
                 if (ec || parser_->is_done() || drained_ >= max_drain) return end();
@@ -971,6 +1092,8 @@ protected:
         /// closes it; returns what the exchange produced.
         exchange_result finish() {
             if (reader_ && !reader_->requests.empty()) x_.server_requests = std::move(reader_->requests);
+            x_.preamble_answered = preamble_answered_;
+            x_.preamble_status = preamble_status_;
             if (conn_) {
                 if (reusable()) {
                     if (keep_alive_) conn_->reuse_until = clock_type::now() + *keep_alive_;
@@ -1007,6 +1130,24 @@ protected:
             parser_.emplace();
             owner_.configure(*parser_);
             step_ = step::read_header;
+        }
+
+        bool reading_preamble() const noexcept { return preamble_ && !preamble_answered_; }
+
+        /// The carried notification was answered: now the request's answer. A server that closes
+        /// the connection after it (`Connection: close`) reads no further request on it (RFC 9112,
+        /// section 9.6): the request goes alone on a new connection.
+        void preamble_done() {
+            preamble_answered_ = true;
+            drained_ = 0;
+            interim_ = 0;
+            if (parser_->get().keep_alive()) return begin_response();
+            conn_->close();
+            conn_.reset();
+            parser_.reset();
+            x_ = exchange_result{};
+            resent_ = true;  // a new connection (`take_pooled` takes none from the pool)
+            step_ = step::acquire;
         }
 
         void end() noexcept { step_ = step::done; }
@@ -1131,6 +1272,9 @@ protected:
         std::optional<duration> keep_alive_;
         std::size_t interim_ = 0;
         bool resent_ = false;
+        post_request* preamble_ = nullptr;
+        bool preamble_answered_ = false;
+        int preamble_status_ = 0;
         bool draining_ = false;
         time_point drain_end_{};
         std::size_t drained_ = 0;
@@ -1167,6 +1311,8 @@ protected:
         std::atomic<std::uint64_t> not_offered{0};   ///< GETs answered 405
         std::atomic<std::uint64_t> answered{0};      ///< server requests answered (any stream)
         std::atomic<std::uint64_t> cancellations{0};  ///< `notifications/cancelled` started
+        std::atomic<std::uint64_t> pipelined{0};     ///< `notifications/initialized` pipelined and answered
+        std::atomic<std::uint64_t> refused{0};       ///< of which refused (not 2xx)
     };
     mutable listen_counters conv_;
 
@@ -1295,6 +1441,9 @@ private:
 #endif
     mutable std::mutex state_mutex_;
     std::string session_id_;
+    enum class owed_state : unsigned char { none, owed, carried };
+    owed_state owed_ = owed_state::none;  // notifications/initialized of `owed_session_` (under state_mutex_)
+    std::string owed_session_;
     std::string protocol_version_;
     std::string token_;
     bool open_ = false;
