@@ -267,15 +267,8 @@ private:
                                           const typename base::call_context* call = nullptr) {
         std::optional<post_request> initialized;
         if (method != base::initialize_method) {
-            const bool ready = co_await take_owed(s, deadline, initialized);
-            if (!ready) co_return base::owed_too_late();
-        }
-        if (initialized && this->pipelining_unsafe()) {
-            // On its own first (see transport_base::pipelining_unsafe).
-            exchange_result n = co_await round_trip(*initialized, deadline, this->options_.max_error_body_size);
-            if (this->settle_owed(s, n.status != 0)) wake_owed();
-            if (n.status == 0) co_return this->initialized_alone_failed(n, s);
-            initialized.reset();
+            std::optional<failure> f = co_await owed_before(s, deadline, initialized);
+            if (f) co_return std::move(*f);
         }
         post_request* carried = initialized ? &*initialized : nullptr;
         auto req = this->make_post(s, method, params, id);
@@ -390,14 +383,8 @@ private:
                                                time_point deadline) {
         std::optional<post_request> initialized;
         if (method != base::initialized_method) {
-            const bool ready = co_await take_owed(s, deadline, initialized);
-            if (!ready) co_return base::owed_too_late();
-        }
-        if (initialized && this->pipelining_unsafe()) {
-            exchange_result n = co_await round_trip(*initialized, deadline, this->options_.max_error_body_size);
-            if (this->settle_owed(s, n.status != 0)) wake_owed();
-            if (n.status == 0) co_return this->initialized_alone_failed(n, s);
-            initialized.reset();
+            std::optional<failure> f = co_await owed_before(s, deadline, initialized);
+            if (f) co_return std::move(*f);
         }
         post_request* carried = initialized ? &*initialized : nullptr;
         auto req = this->make_post(s, method, params, std::nullopt);
@@ -410,6 +397,21 @@ private:
 
     // notifications/initialized owed by a new session (see the synchronous transport): the
     // session's next request carries it; the others wait, suspended, until it was answered.
+
+    /// Before a message of session `s`: the owed notification to carry (`initialized` set), waited
+    /// for while another message carries it, or sent on its own first to a server that is not
+    /// pipelined with (transport_base::pipelining_unsafe). A failure ends the message unsent.
+    awaitable<std::optional<failure>> owed_before(const session& s, time_point deadline,
+                                                  std::optional<post_request>& initialized) {
+        const bool ready = co_await take_owed(s, deadline, initialized);
+        if (!ready) co_return base::owed_too_late();
+        if (!initialized || !this->pipelining_unsafe()) co_return std::nullopt;
+        exchange_result n = co_await round_trip(*initialized, deadline, this->options_.max_error_body_size);
+        if (this->settle_owed(s, n.status != 0)) wake_owed();
+        initialized.reset();
+        if (n.status == 0) co_return this->initialized_alone_failed(n, s);
+        co_return std::nullopt;
+    }
 
     awaitable<bool> take_owed(const session& s, time_point deadline, std::optional<post_request>& initialized) {
         for (;;) {

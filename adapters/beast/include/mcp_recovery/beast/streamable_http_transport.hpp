@@ -238,10 +238,8 @@ private:
                                time_point deadline, std::string* session_header_out = nullptr,
                                const typename base::call_context* call = nullptr) {
         std::optional<post_request> initialized;
-        if (method != base::initialize_method && !take_owed(s, deadline, initialized)) return base::owed_too_late();
-        if (initialized && this->pipelining_unsafe()) {
-            if (std::optional<failure> f = send_alone(s, *initialized, deadline)) return std::move(*f);
-            initialized.reset();
+        if (method != base::initialize_method) {
+            if (std::optional<failure> f = owed_before(s, deadline, initialized)) return std::move(*f);
         }
         auto req = this->make_post(s, method, params, id);
         std::optional<response> answer;
@@ -300,10 +298,8 @@ private:
     outcome<void> post_notification(std::string_view method, std::string_view params, const session& s,
                                     time_point deadline) {
         std::optional<post_request> initialized;
-        if (method != base::initialized_method && !take_owed(s, deadline, initialized)) return base::owed_too_late();
-        if (initialized && this->pipelining_unsafe()) {
-            if (std::optional<failure> f = send_alone(s, *initialized, deadline)) return std::move(*f);
-            initialized.reset();
+        if (method != base::initialized_method) {
+            if (std::optional<failure> f = owed_before(s, deadline, initialized)) return std::move(*f);
         }
         auto req = this->make_post(s, method, params, std::nullopt);
         exchange_result x = round_trip(req, deadline, this->options_.max_error_body_size, 0, nullptr, nullptr, nullptr,
@@ -337,11 +333,16 @@ private:
         }
     }
 
-    /// The owed notification on its own, before the request that was to carry it; a failure when
-    /// it got no answer (given back: the next request carries it again).
-    std::optional<failure> send_alone(const session& s, post_request& initialized, time_point deadline) {
-        exchange_result x = round_trip(initialized, deadline, this->options_.max_error_body_size);
+    /// Before a message of session `s`: the owed notification to carry (`initialized` set), waited
+    /// for while another message carries it, or sent on its own first to a server that is not
+    /// pipelined with (transport_base::pipelining_unsafe; without an answer it is given back and
+    /// the next message carries it again). A failure ends the message unsent.
+    std::optional<failure> owed_before(const session& s, time_point deadline, std::optional<post_request>& initialized) {
+        if (!take_owed(s, deadline, initialized)) return base::owed_too_late();
+        if (!initialized || !this->pipelining_unsafe()) return std::nullopt;
+        exchange_result x = round_trip(*initialized, deadline, this->options_.max_error_body_size);
         if (this->settle_owed(s, x.status != 0)) wake_owed();
+        initialized.reset();
         if (x.status != 0) return std::nullopt;
         return this->initialized_alone_failed(x, s);
     }
