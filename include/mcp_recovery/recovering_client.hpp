@@ -282,7 +282,6 @@ private:
     // the threshold is renewed first (`reinitialize`), the keeper is told the send and learns
     // from its outcome; the recovery is the same.
     result_type kept_call(const request_type& request, const call_options& options, time_point deadline) {
-        if (!keeper_timer_.tried.load(std::memory_order_acquire)) start_session_keeper();
         std::uint64_t generation = transport_.generation();
         time_point now = clock_.now();
         if (this->keeper_reinitializes_before_calls() && this->keeper_.due(now)) {
@@ -291,6 +290,10 @@ private:
             now = clock_.now();
         }
         const keeper_ticket ticket = this->keeper_.begin_send(now);
+        // Started (or woken) once there is activity to measure idleness from: a timer started
+        // before it would find nothing due and sleep until woken.
+        if (!keeper_timer_.tried.load(std::memory_order_acquire)) start_session_keeper();
+        else if (!ticket.known) wake_keeper();  // the first activity the keeper hears of
         const std::uint64_t auth = auth_epoch();
         const std::uint64_t conn = connection_epoch();
         outcome<response_type> first = send(request, deadline);

@@ -366,7 +366,6 @@ private:
     // A call with an enabled session keeper (see recovering_client::kept_call).
     net::awaitable<result_type> kept_call(const request_type& request, const call_options& options,
                                           time_point deadline, std::uint64_t epoch) {
-        if (!keeper_timer_.tried.load(std::memory_order_acquire)) start_session_keeper();
         std::uint64_t generation = transport_.generation();
         time_point now = clock_.now();
         if (this->keeper_reinitializes_before_calls() && this->keeper_.due(now)) {
@@ -377,6 +376,11 @@ private:
             now = clock_.now();
         }
         const keeper_ticket ticket = this->keeper_.begin_send(now);
+        // Started (or woken) once there is activity to measure idleness from: a loop started
+        // before it (co_spawn may run it at once, as Boost 1.81 does) would find nothing due and
+        // sleep until woken.
+        if (!keeper_timer_.tried.load(std::memory_order_acquire)) start_session_keeper();
+        else if (!ticket.known) wake_keeper();  // the first activity the keeper hears of
         const std::uint64_t auth = auth_epoch();
         const std::uint64_t conn = connection_epoch();
         outcome<response_type> first = co_await transport_.async_send(request, deadline);
