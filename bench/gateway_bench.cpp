@@ -1333,7 +1333,10 @@ int main(int argc, char** argv) {
         const mem_sample gone = sample_memory(0);
         std::printf("| %s | after destroying them | %d | %d |\n", host, gone.fds - before.fds,
                     gone.threads - before.threads);
-        if (gone.fds != before.fds || gone.threads != before.threads) fail("the synchronous transports left fds or threads");
+        // Host names are resolved by one process-wide lookup service (detail/sync_resolver.hpp),
+        // whose worker outlives the transports until it has idled 30 s: one thread at most.
+        if (gone.fds != before.fds || gone.threads - before.threads > 1)
+            fail("the synchronous transports left fds, or more than the shared lookup thread");
     }
     // The awaitable transport with a host name: the resolver belongs to the io_context, shared.
     {
