@@ -915,9 +915,6 @@ protected:
         void carry(post_request& initialized) noexcept { preamble_ = &initialized; }
         /// step::write: the request to write before the exchange's own (none: nullptr).
         post_request* preamble() const noexcept { return preamble_answered_ ? nullptr : preamble_; }
-        /// Whether the carried notification's answer was read, and its status.
-        bool preamble_answered() const noexcept { return preamble_answered_; }
-        int preamble_status() const noexcept { return preamble_status_; }
         bool is_event_stream() const noexcept { return x_.is_event_stream; }
         parser_type& parser() noexcept { return *parser_; }
         char* chunk() noexcept { return chunk_; }
