@@ -24,6 +24,9 @@
 // dies with the parent (PR_SET_PDEATHSIG, and it exits when its command pipe closes); the parent
 // kills it on every exit path it controls (return, exit, fatal signals, the watchdog alarm).
 //
+// `--csv DIR` writes the memory-vs-clients rows to DIR/gateway_memory.csv (bench/plot.py draws
+// docs/img/gateway-memory.svg from it).
+//
 // `--quick` (CI smoke run): 100 clients, storms of 20, the restart with 100 clients; checks only
 // the functional properties. The exit code is non-zero only when one fails (a call failed, other
 // than exactly one initialize per restarted backend, a leaked thread or descriptor), never on
@@ -973,12 +976,14 @@ struct storm_round {
 int main(int argc, char** argv) {
     if (argc >= 3 && std::string_view(argv[1]) == "--serve") return serve_main(argv[2]);
     bool quick = false, verbose = false;
+    std::string csv_dir;
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
         if (a == "--quick") quick = true;
         else if (a == "--verbose") verbose = true;
+        else if (a == "--csv" && i + 1 < argc) csv_dir = argv[++i];
         else {
-            std::fprintf(stderr, "usage: %s [--quick] [--verbose]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [--quick] [--verbose] [--csv DIR]\n", argv[0]);
             return 2;
         }
     }
@@ -987,7 +992,7 @@ int main(int argc, char** argv) {
     ::alarm(quick ? 240 : 900);  // the watchdog: kills the child and the run if anything hangs
 
     const int max_clients = quick ? 100 : 1000;
-    const std::vector<int> steps = quick ? std::vector<int>{0, 100} : std::vector<int>{0, 100, 250, 500, 1000};
+    const std::vector<int> steps = quick ? std::vector<int>{0, 100} : std::vector<int>{0, 100, 250, 500, 750, 1000};
     const std::size_t storm_size = quick ? 20 : 100;
     const int storm_rounds = quick ? 2 : 5;
     const int servers = 2;
@@ -1072,6 +1077,19 @@ int main(int argc, char** argv) {
                         marg(static_cast<double>(m.anon - p.anon)),
                         per(static_cast<double>(m.heap_used) - static_cast<double>(b.heap_used)),
                         marg(static_cast<double>(m.heap_used) - static_cast<double>(p.heap_used)), slab, m.tcp_pages);
+        }
+        if (!csv_dir.empty()) {
+            const std::string path = csv_dir + "/gateway_memory.csv";
+            if (std::FILE* f = std::fopen(path.c_str(), "w")) {
+                std::fprintf(f, "clients,vmrss_kib,rssanon_kib,heap_used_kib,fds,threads\n");
+                for (const mem_sample& m : mem)
+                    std::fprintf(f, "%d,%ld,%ld,%.1f,%d,%d\n", m.clients, m.rss, m.anon,
+                                 static_cast<double>(m.heap_used) / 1024.0, m.fds, m.threads);
+                if (std::fclose(f) == 0) std::printf("\nwrote %s\n", path.c_str());
+                else fail("cannot write the CSV file");
+            } else {
+                fail("cannot open the CSV file (does the directory exist?)");
+            }
         }
         const mem_sample& last = mem.back();
         const mem_sample& first = mem.front();

@@ -1,7 +1,7 @@
 // Outage benchmark (issue 10), against the in-process flaky_server over loopback:
 //  1. outages: `go_down()` (the listener closes, connects are refused, every session is
-//     forgotten, as when the server process is killed), then `come_back()` after 0.2 s, 1 s, 3 s
-//     and 10 s, while 16 threads call through ONE synchronous recovering_client (limited_time
+//     forgotten, as when the server process is killed), then `come_back()` after 0.2, 0.5, 1, 2,
+//     3, 5 and 10 s, while 16 threads call through ONE synchronous recovering_client (limited_time
 //     retry, a per-call timeout longer than the outage) -- and 64 coroutines through one
 //     async_recovering_client where Asio has co_await. Per outage: the time from `come_back()` to
 //     the first successful call, initializes performed (expected 1), calls succeeded and failed
@@ -11,7 +11,9 @@
 //  2. a connection reset with the session intact (`fault::reset_before_execute()` on one call):
 //     the time of that recovered call against a normal call (medians, ratio), and initializes
 //     (expected 0: a new connection, the same session).
-// Prints markdown tables. `--quick`: only the 0.2 s and 1 s outages and 20 resets, for smoke runs.
+// Prints markdown tables; `--csv DIR` also writes DIR/outage.csv (bench/plot.py draws
+// docs/img/recovery-vs-outage.svg from it). `--quick`: only the 0.2 s and 1 s outages and 20
+// resets, for smoke runs.
 // The exit code is non-zero only when an expectation fails (one initialize per outage, none per
 // reset, every replay-safe call succeeded, no non-idempotent call ran twice), never on timing.
 #include <utility>
@@ -537,25 +539,51 @@ reset_row async_resets(int n, int& failures) {
 }
 #endif
 
+/// `--csv DIR`: the outage rows as DIR/outage.csv (one line per flavour and outage), for
+/// bench/plot.py's recovery-vs-outage figure.
+bool write_outage_csv(const std::string& dir, const std::vector<std::pair<const char*, std::vector<outage_row>>>& runs,
+                      duration backoff_cap) {
+    const std::string path = dir + "/outage.csv";
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    if (f == nullptr) {
+        std::printf("FAILED: cannot write %s (does the directory exist?)\n", path.c_str());
+        return false;
+    }
+    std::fprintf(f, "flavour,callers,outage_s,back_to_first_ok_ms,down_to_first_ok_ms,backoff_cap_ms,initializes\n");
+    for (const auto& [flavour, rows] : runs)
+        for (const auto& r : rows)
+            std::fprintf(f, "%s,%d,%.3f,%.1f,%.1f,%.0f,%llu\n", flavour,
+                         std::string_view(flavour) == "sync" ? sync_callers : async_callers,
+                         static_cast<double>(r.outage.count()) / 1000.0, r.back_to_first_ok_ms, r.down_to_first_ok_ms,
+                         ms(backoff_cap), static_cast<unsigned long long>(r.initializes));
+    const bool ok = std::fclose(f) == 0;
+    if (ok) std::printf("\nwrote %s\n", path.c_str());
+    return ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     bool quick = false;
+    std::string csv_dir;
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
         if (a == "--quick") {
             quick = true;
+        } else if (a == "--csv" && i + 1 < argc) {
+            csv_dir = argv[++i];
         } else {
-            std::fprintf(stderr, "usage: %s [--quick]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [--quick] [--csv DIR]\n", argv[0]);
             return 2;
         }
     }
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress visible when piped
     int failures = 0;
+    // Outage lengths: below, at and well above the reconnectors' backoff cap (1 s).
     std::vector<std::chrono::milliseconds> outages{200ms, 1000ms};
     if (!quick) {
-        outages.push_back(3000ms);
-        outages.push_back(10000ms);
+        for (auto d : {500ms, 2000ms, 3000ms, 5000ms, 10000ms}) outages.push_back(d);
+        std::sort(outages.begin(), outages.end());
     }
     const int resets = quick ? 20 : 200;
     const duration cap = default_flight_backoff().cap();  // of the reconnectors' failed flights
@@ -576,12 +604,15 @@ int main(int argc, char** argv) {
                 "answers; `go_down()` closes before it forgets, as a killed process).\n",
                 static_cast<unsigned long long>(successes_between));
 
-    const auto sync_rows = sync_outages(outages, failures);
-    print_outages("Synchronous `recovering_client`, threads", sync_callers, sync_rows, cap);
+    std::vector<std::pair<const char*, std::vector<outage_row>>> outage_runs;
+    outage_runs.emplace_back("sync", sync_outages(outages, failures));
+    print_outages("Synchronous `recovering_client`, threads", sync_callers, outage_runs.back().second, cap);
 #if defined(MCP_RECOVERY_BEAST_HAS_ASYNC)
-    const auto async_rows = async_outages(outages, failures);
-    print_outages("`async_recovering_client`, coroutines on one io_context", async_callers, async_rows, cap);
+    outage_runs.emplace_back("async", async_outages(outages, failures));
+    print_outages("`async_recovering_client`, coroutines on one io_context", async_callers, outage_runs.back().second,
+                  cap);
 #endif
+    if (!csv_dir.empty() && !write_outage_csv(csv_dir, outage_runs, cap)) ++failures;
 
     std::vector<std::pair<const char*, reset_row>> reset_rows;
     reset_rows.emplace_back("sync", sync_resets(resets, failures));

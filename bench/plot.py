@@ -1,12 +1,19 @@
 #!/usr/bin/env python3
-"""Draws the storm benchmark's figures from its own CSV output (Python standard library only).
+"""Draws the benchmarks' figures from their own CSV output (Python standard library only).
 
     python3 bench/plot.py [CSV_DIR] [--out DIR]
 
-CSV_DIR holds storm.csv and payload.csv written by `mcp_recovery_bench_storm --csv CSV_DIR`
-(default: build/bench-out); the figures go to DIR (default: docs/img):
+CSV_DIR (default: build/bench-out) holds the CSVs the benchmarks write with `--csv CSV_DIR`; each
+figure is drawn when its CSV is there (at least one must be); the figures go to DIR (default:
+docs/img):
   storm-latency.svg         median and p99 latency of a storm / a single normal call, by callers
-  recovery-vs-payload.svg   recovery / normal call of the same size, by params size
+                            (storm.csv, mcp_recovery_bench_storm)
+  recovery-vs-payload.svg   recovery / normal call of the same size, by params size (payload.csv,
+                            mcp_recovery_bench_storm)
+  recovery-vs-outage.svg    server back -> first successful call, and server down -> first
+                            successful call, by outage length (outage.csv, mcp_recovery_bench_outage)
+  gateway-memory.svg        resident memory and heap of a gateway process, by idle clients; and per
+                            client (gateway_memory.csv, mcp_recovery_bench_gateway)
 Hand-written SVG line charts: log or linear axes, ticks, labels, legend.
 """
 import csv
@@ -219,6 +226,65 @@ def payload_figure(rows, path):
     write(path, svg(width, height, body, sub))
 
 
+def outage_figure(rows, path):
+    flavours = [("sync", BLUE, None), ("async", RED, "7 4")]
+
+    def series(column, what):
+        out = []
+        for flavour, color, dash in flavours:
+            picked = [r for r in rows if r["flavour"] == flavour and float(r[column]) >= 0]
+            if picked:
+                out.append({"label": "%s (%s callers)%s" % (flavour, picked[0]["callers"], what), "color": color,
+                            "dash": dash, "points": [(float(r["outage_s"]), float(r[column])) for r in picked]})
+        return out
+
+    outages = sorted({float(r["outage_s"]) for r in rows})
+    cap = float(rows[0]["backoff_cap_ms"])
+    width, height = 980, 470
+    body = []
+    panel(body, 0, 0, width / 2, 390, "Server back -> first successful call", "outage length, s (log scale)",
+          "ms", series("back_to_first_ok_ms", ""), True, False, xticks=outages,
+          hlines=[(cap, "the reconnectors' backoff cap (%.0f ms)" % cap)])
+    down = series("down_to_first_ok_ms", "")
+    ideal = {"label": "the outage itself", "color": GREY, "dash": "2 3",
+             "points": [(o, o * 1000.0) for o in outages]}
+    panel(body, width / 2, 0, width / 2, 390, "Server down -> first successful call", "outage length, s (log scale)",
+          "ms (log scale)", down + [ideal], True, True, xticks=outages)
+    legend(body, 70, 410, down + [ideal], 3)
+    inits = sorted({r["initializes"] for r in rows})
+    sub = "go_down() / come_back() of flaky_server under load; initializes per outage: %s" % ", ".join(inits)
+    write(path, svg(width, height, body, sub))
+
+
+def gateway_memory_figure(rows, path):
+    rows = sorted(rows, key=lambda r: int(r["clients"]))
+    base = rows[0]
+    pts = lambda col: [(int(r["clients"]), float(r[col]) / 1024.0) for r in rows]
+    totals = [
+        {"label": "VmRSS", "color": GREY, "dash": None, "points": pts("vmrss_kib")},
+        {"label": "RssAnon", "color": BLUE, "dash": None, "points": pts("rssanon_kib")},
+        {"label": "heap in use (mallinfo2)", "color": RED, "dash": "7 4", "points": pts("heap_used_kib")},
+    ]
+    per = []
+    for col, label, color, dash in (("rssanon_kib", "RssAnon", BLUE, None),
+                                    ("heap_used_kib", "heap in use", RED, "7 4")):
+        p = [(int(r["clients"]), (float(r[col]) - float(base[col])) / int(r["clients"]))
+             for r in rows[1:] if int(r["clients"]) > 0]
+        per.append({"label": label + " per client (over 0 clients)", "color": color, "dash": dash, "points": p})
+    clients = [int(r["clients"]) for r in rows]
+    width, height = 980, 470
+    body = []
+    panel(body, 0, 0, width / 2, 390, "Gateway process memory by idle clients", "async recovering clients",
+          "MiB", totals, False, False, xticks=clients)
+    panel(body, width / 2, 0, width / 2, 390, "Memory per idle client", "async recovering clients", "KiB per client",
+          per, False, False, xticks=clients[1:], hlines=[(16.0, "goal: 16 KiB")])
+    legend(body, 70, 410, totals + per[:1], 4)
+    fds = ", ".join("%s: %s" % (r["clients"], r["fds"]) for r in rows)
+    sub = "one io_context, one thread (threads: %s); descriptors by clients: %s" % (
+        ", ".join(sorted({r["threads"] for r in rows})), fds)
+    write(path, svg(width, height, body, sub))
+
+
 def write(path, text):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as f:
@@ -236,8 +302,19 @@ def main(argv):
         out = args[i + 1]
         del args[i:i + 2]
     csv_dir = args[0] if args else os.path.join(ROOT, "build", "bench-out")
-    storm_figure(read_csv(os.path.join(csv_dir, "storm.csv")), os.path.join(out, "storm-latency.svg"))
-    payload_figure(read_csv(os.path.join(csv_dir, "payload.csv")), os.path.join(out, "recovery-vs-payload.svg"))
+    figures = [("storm.csv", storm_figure, "storm-latency.svg"),
+               ("payload.csv", payload_figure, "recovery-vs-payload.svg"),
+               ("outage.csv", outage_figure, "recovery-vs-outage.svg"),
+               ("gateway_memory.csv", gateway_memory_figure, "gateway-memory.svg")]
+    drawn = 0
+    for name, draw, figure in figures:
+        src = os.path.join(csv_dir, name)
+        if os.path.exists(src):
+            draw(read_csv(src), os.path.join(out, figure))
+            drawn += 1
+    if drawn == 0:
+        sys.exit("plot.py: none of %s in %s (run a benchmark with --csv %s first)"
+                 % (", ".join(n for n, _, _ in figures), csv_dir, csv_dir))
 
 
 if __name__ == "__main__":
