@@ -17,7 +17,19 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
+// The parts of Beast's HTTP we use, not the <boost/beast/http.hpp> umbrella (which adds file_body,
+// dynamic_body and the rest: about 0.5 s of parsing in every file, docs/compile-time.md).
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <boost/beast/http/write.hpp>
 
 #if defined(MCP_RECOVERY_BEAST_TLS)
 #include <boost/asio/ssl.hpp>
