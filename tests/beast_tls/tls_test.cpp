@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <system_error>
+#include <vector>
 
 using namespace mcp_recovery;
 namespace mb = mcp_recovery::beast;
@@ -22,12 +24,25 @@ struct certificate {
     std::string cert, key;
 };
 
+/// The certificates' temporary folders, removed when the program ends.
+struct temporary_folders {
+    std::vector<std::filesystem::path> paths;
+    ~temporary_folders() {
+        for (const auto& p : paths) {
+            std::error_code ec;
+            std::filesystem::remove_all(p, ec);
+        }
+    }
+};
+
 /// A self-signed certificate for `name` (subjectAltName DNS:name), in a fresh temporary folder.
 certificate make_certificate(const std::string& name) {
     static int counter = 0;
+    static temporary_folders folders;
     const auto dir = std::filesystem::temp_directory_path() /
                      ("mcp-recovery-tls-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
     std::filesystem::create_directories(dir);
+    folders.paths.push_back(dir);
     certificate c{(dir / "cert.pem").string(), (dir / "key.pem").string()};
     const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=" + name +
                             " -addext subjectAltName=DNS:" + name + " -keyout " + c.key + " -out " + c.cert +
