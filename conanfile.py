@@ -100,8 +100,8 @@ class McpRecoveryConan(ConanFile):
                 copy(self, pattern, os.path.join(self.source_folder, headers),
                      os.path.join(self.package_folder, "include"))
         if self.options.separate_compilation:
-            copy(self, "*mcp_recovery_beast_compiled.*", self.build_folder, os.path.join(self.package_folder, "lib"),
-                 keep_path=False)
+            for pattern in ("*libmcp_recovery_beast_compiled.a", "*mcp_recovery_beast_compiled.lib"):
+                copy(self, pattern, self.build_folder, os.path.join(self.package_folder, "lib"), keep_path=False)
 
     def package_info(self):
         self.cpp_info.bindirs = []
