@@ -31,6 +31,8 @@ ROWS=(
   "Beast sync, separate          | bench/compile/beast_sync.cpp  | 17 20 | -DMCP_RECOVERY_SEPARATE_COMPILATION | adapters/beast/include/mcp_recovery/beast/src.hpp"
   "Beast async, separate         | bench/compile/beast_async.cpp | 20    | -DMCP_RECOVERY_SEPARATE_COMPILATION | co_await adapters/beast/include/mcp_recovery/beast/src.hpp"
   "src.hpp TU (once per program) | bench/compile/beast_src.cpp   | 17 20 | -DMCP_RECOVERY_SEPARATE_COMPILATION | adapters/beast/include/mcp_recovery/beast/src.hpp"
+  "test server file, header-only | bench/compile/flaky_server_test.cpp | 17 20 |                           | "
+  "test server file, separate    | bench/compile/flaky_server_test.cpp | 17 20 | -DMCP_RECOVERY_SEPARATE_COMPILATION | adapters/beast/include/mcp_recovery/beast/testing/src.hpp"
 )
 
 CXX_LIST=("${CXX:-g++}")

@@ -2,8 +2,10 @@
 # Included by the top-level CMakeLists.txt when MCP_RECOVERY_INSTALL is ON; docs/packaging.md
 # shows how consumers use the result.
 #
-# Layout of an install (everything is architecture-independent, since the library is header-only):
+# Layout of an install (everything is architecture-independent, since the library is header-only,
+# but for the static libraries of separate compilation, docs/compile-time.md):
 #   include/mcp_recovery/...                         headers (core, callable, beast)
+#   lib/libmcp_recovery_beast[_tls]_compiled.a        (only with MCP_RECOVERY_INSTALL_COMPILED=ON)
 #   share/cmake/mcp_recovery/mcp_recoveryConfig.cmake, ...ConfigVersion.cmake, *-targets.cmake
 #   share/pkgconfig/mcp_recovery.pc, mcp_recovery-beast.pc, mcp_recovery-beast_tls.pc
 #   share/doc/mcp_recovery/LICENSE
@@ -27,7 +29,7 @@ function(mcpr_install_component component)
   cmake_parse_arguments(arg "" "TARGET;EXPORT_NAME;PKG_CONFIG" "HEADERS" ${ARGN})
   set_target_properties(${arg_TARGET} PROPERTIES EXPORT_NAME ${arg_EXPORT_NAME})
   set(export_set mcp_recovery-${component}-targets)
-  install(TARGETS ${arg_TARGET} EXPORT ${export_set})
+  install(TARGETS ${arg_TARGET} EXPORT ${export_set} COMPONENT mcp_recovery_development)
   install(EXPORT ${export_set} NAMESPACE mcp_recovery:: FILE ${export_set}.cmake
           DESTINATION ${MCP_RECOVERY_CONFIG_DIR} COMPONENT mcp_recovery_development)
   # The build tree as a package: -Dmcp_recovery_DIR=<build dir> finds these files.
@@ -81,9 +83,13 @@ function(mcpr_install_package)
   # item 4), so find_package(mcp_recovery 0.1) must accept 0.1.x (x >= the one asked for) but
   # neither 0.2 nor 1.0; SameMajorVersion would wrongly accept 0.2 for 0.1. To be revisited at
   # 1.0 (then SameMajorVersion). ARCH_INDEPENDENT: header-only, so a 32-bit consumer may use an
-  # install made on a 64-bit machine (no sizeof(void*) check).
+  # install made on a 64-bit machine (no sizeof(void*) check); not with a *_compiled component.
+  set(arch_independent ARCH_INDEPENDENT)
+  if(MCP_RECOVERY_EXPORTED_COMPONENTS MATCHES "_compiled")
+    set(arch_independent)
+  endif()
   write_basic_package_version_file(${PROJECT_BINARY_DIR}/mcp_recoveryConfigVersion.cmake
-    VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion ARCH_INDEPENDENT)
+    VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion ${arch_independent})
   install(FILES ${PROJECT_BINARY_DIR}/mcp_recoveryConfig.cmake ${PROJECT_BINARY_DIR}/mcp_recoveryConfigVersion.cmake
           DESTINATION ${MCP_RECOVERY_CONFIG_DIR} COMPONENT mcp_recovery_development)
   install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR}

@@ -17,7 +17,9 @@ class McpRecoveryTestConan(ConanFile):
 
     def generate(self):
         tc = CMakeToolchain(self)
-        tc.cache_variables["TEST_WITH_BEAST"] = bool(self.dependencies[self.tested_reference_str].options.with_beast)
+        options = self.dependencies[self.tested_reference_str].options
+        tc.cache_variables["TEST_WITH_BEAST"] = bool(options.with_beast)
+        tc.cache_variables["TEST_SEPARATE_COMPILATION"] = bool(options.separate_compilation)
         tc.generate()
 
     def build(self):

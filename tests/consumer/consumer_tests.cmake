@@ -5,6 +5,8 @@
 #   packaging_stage_install      fixture: cmake --install into <build>/consumer/stage
 #   consumer_find_package        find_package(mcp_recovery) against the staged install, core only
 #   consumer_find_package_beast  ... COMPONENTS beast (and beast_tls when built)
+#   consumer_find_package_compiled ... COMPONENTS beast_compiled (and beast_tls_compiled when built;
+#                                only with MCP_RECOVERY_INSTALL_COMPILED=ON)
 #   consumer_unknown_component   ... COMPONENTS frobnicate must fail with a clear message
 #   consumer_missing_component   (built without beast) ... COMPONENTS beast must fail, saying why
 #   consumer_build_tree          find_package with mcp_recovery_DIR=<this build tree> (export())
@@ -94,6 +96,16 @@ if(MCP_RECOVERY_INSTALL)
       list(APPEND cache_CONSUMER_COMPONENTS beast_tls)
     endif()
     mcpr_consumer_test(consumer_find_package_beast find_package FIXTURE RUN core_consumer beast_consumer
+      SET CMAKE_PREFIX_PATH CONSUMER_COMPONENTS)
+  endif()
+  # Separate compilation: the transport from the installed static library (beast_tls_compiled
+  # when built: it loads beast_tls and beast too).
+  if(TARGET mcp_recovery::beast_compiled AND MCP_RECOVERY_INSTALL_COMPILED)
+    set(cache_CONSUMER_COMPONENTS beast_compiled)
+    if(TARGET mcp_recovery::beast_tls_compiled)
+      list(APPEND cache_CONSUMER_COMPONENTS beast_tls_compiled)
+    endif()
+    mcpr_consumer_test(consumer_find_package_compiled find_package FIXTURE RUN core_consumer beast_consumer
       SET CMAKE_PREFIX_PATH CONSUMER_COMPONENTS)
   endif()
   if(NOT TARGET mcp_recovery::beast)
