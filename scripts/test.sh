@@ -9,6 +9,10 @@
 #   MCPR_BENCHMARKS    OFF: do not build the benchmark programs (default ON)
 #   MCPR_BOOST         1.81: build against Debian's Boost 1.81 headers, unpacked into build/ (its
 #                      -dev package conflicts with the installed 1.74, so it is not installed)
+#   MCPR_SEPARATE      ON (default): the test programs link the transports and the test server
+#                      compiled once (mcp_recovery::beast_compiled, docs/compile-time.md); the
+#                      benchmark programs, the examples and the check tool stay header-only, so both
+#                      modes are built and run. OFF: the test programs header-only too.
 #   MCPR_CMAKE_ARGS    extra CMake arguments, e.g. "-DMCP_RECOVERY_RESTART_INTEROP_TESTS=OFF"
 #   CXX                compiler (default c++)
 set -euo pipefail
@@ -50,6 +54,7 @@ cmake -S . -B "$build" "${boost_args[@]}" \
   -DMCP_RECOVERY_CXX_STANDARD="$std" \
   -DCMAKE_CXX_FLAGS="$flags" \
   -DMCP_RECOVERY_BUILD_TESTS=ON -DMCP_RECOVERY_BUILD_BENCHMARKS="${MCPR_BENCHMARKS:-ON}" -DMCP_RECOVERY_BUILD_EXAMPLES=ON \
+  -DMCP_RECOVERY_TEST_SEPARATE_COMPILATION="${MCPR_SEPARATE:-ON}" \
   ${MCPR_CMAKE_ARGS:-} >/dev/null
 cmake --build "$build" -j "$(mcpr_jobs)"
 # shellcheck disable=SC2086
