@@ -12,7 +12,8 @@
 #   MCPR_SEPARATE      ON (default): the test programs link the transports and the test server
 #                      compiled once (mcp_recovery::beast_compiled, docs/compile-time.md); the
 #                      benchmark programs, the examples and the check tool stay header-only, so both
-#                      modes are built and run. OFF: the test programs header-only too.
+#                      modes are built and run; the packaging tests install and consume the
+#                      compiled libraries too. OFF: the test programs header-only too.
 #   MCPR_CMAKE_ARGS    extra CMake arguments, e.g. "-DMCP_RECOVERY_RESTART_INTEROP_TESTS=OFF"
 #   CXX                compiler (default c++)
 set -euo pipefail
@@ -54,7 +55,7 @@ cmake -S . -B "$build" "${boost_args[@]}" \
   -DMCP_RECOVERY_CXX_STANDARD="$std" \
   -DCMAKE_CXX_FLAGS="$flags" \
   -DMCP_RECOVERY_BUILD_TESTS=ON -DMCP_RECOVERY_BUILD_BENCHMARKS="${MCPR_BENCHMARKS:-ON}" -DMCP_RECOVERY_BUILD_EXAMPLES=ON \
-  -DMCP_RECOVERY_TEST_SEPARATE_COMPILATION="${MCPR_SEPARATE:-ON}" \
+  -DMCP_RECOVERY_TEST_SEPARATE_COMPILATION="${MCPR_SEPARATE:-ON}" -DMCP_RECOVERY_INSTALL_COMPILED="${MCPR_SEPARATE:-ON}" \
   ${MCPR_CMAKE_ARGS:-} >/dev/null
 cmake --build "$build" -j "$(mcpr_jobs)"
 # shellcheck disable=SC2086
