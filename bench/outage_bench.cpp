@@ -541,8 +541,14 @@ reset_row async_resets(int n, int& failures) {
 
 /// `--csv DIR`: the outage rows as DIR/outage.csv (one line per flavour and outage), for
 /// bench/plot.py's recovery-vs-outage figure.
-bool write_outage_csv(const std::string& dir, const std::vector<std::pair<const char*, std::vector<outage_row>>>& runs,
-                      duration backoff_cap) {
+/// The outages of one flavour.
+struct outage_run {
+    const char* flavour;
+    int callers;
+    std::vector<outage_row> rows;
+};
+
+bool write_outage_csv(const std::string& dir, const std::vector<outage_run>& runs, duration backoff_cap) {
     const std::string path = dir + "/outage.csv";
     std::FILE* f = std::fopen(path.c_str(), "w");
     if (f == nullptr) {
@@ -550,10 +556,9 @@ bool write_outage_csv(const std::string& dir, const std::vector<std::pair<const 
         return false;
     }
     std::fprintf(f, "flavour,callers,outage_s,back_to_first_ok_ms,down_to_first_ok_ms,backoff_cap_ms,initializes\n");
-    for (const auto& [flavour, rows] : runs)
-        for (const auto& r : rows)
-            std::fprintf(f, "%s,%d,%.3f,%.1f,%.1f,%.0f,%llu\n", flavour,
-                         std::string_view(flavour) == "sync" ? sync_callers : async_callers,
+    for (const auto& run : runs)
+        for (const auto& r : run.rows)
+            std::fprintf(f, "%s,%d,%.3f,%.1f,%.1f,%.0f,%llu\n", run.flavour, run.callers,
                          static_cast<double>(r.outage.count()) / 1000.0, r.back_to_first_ok_ms, r.down_to_first_ok_ms,
                          ms(backoff_cap), static_cast<unsigned long long>(r.initializes));
     const bool ok = std::fclose(f) == 0;
@@ -604,12 +609,12 @@ int main(int argc, char** argv) {
                 "answers; `go_down()` closes before it forgets, as a killed process).\n",
                 static_cast<unsigned long long>(successes_between));
 
-    std::vector<std::pair<const char*, std::vector<outage_row>>> outage_runs;
-    outage_runs.emplace_back("sync", sync_outages(outages, failures));
-    print_outages("Synchronous `recovering_client`, threads", sync_callers, outage_runs.back().second, cap);
+    std::vector<outage_run> outage_runs;
+    outage_runs.push_back({"sync", sync_callers, sync_outages(outages, failures)});
+    print_outages("Synchronous `recovering_client`, threads", sync_callers, outage_runs.back().rows, cap);
 #if defined(MCP_RECOVERY_BEAST_HAS_ASYNC)
-    outage_runs.emplace_back("async", async_outages(outages, failures));
-    print_outages("`async_recovering_client`, coroutines on one io_context", async_callers, outage_runs.back().second,
+    outage_runs.push_back({"async", async_callers, async_outages(outages, failures)});
+    print_outages("`async_recovering_client`, coroutines on one io_context", async_callers, outage_runs.back().rows,
                   cap);
 #endif
     if (!csv_dir.empty() && !write_outage_csv(csv_dir, outage_runs, cap)) ++failures;
