@@ -115,7 +115,11 @@ mb::server_reply sampling_reply() {
     return mb::server_reply::ok(R"({"role":"assistant","content":{"type":"text","text":")" + sampled_text +
                                 R"("},"model":"test-model"})");
 }
-mb::server_reply roots_reply() { return mb::server_reply::ok(R"({"roots":[{"uri":"file:///tmp/mcpr-root","name":"r"}]})"); }
+// The root the client reports (a made-up URI: server-everything only echoes it, nothing opens it).
+constexpr const char* test_root_uri = "file:///mcpr-test-root";
+mb::server_reply roots_reply() {
+    return mb::server_reply::ok(std::string(R"({"roots":[{"uri":")") + test_root_uri + R"(","name":"r"}]})");
+}
 
 /// Whether the flavours keep the transport's default listening back-off (the listening-latency case).
 bool default_listen_backoff = false;
@@ -435,7 +439,7 @@ void roots_case() {
     INFO(describe(r));
     const std::string text = tool_text(r);
     CHECK(text.find("Current MCP Roots (1 total)") != std::string::npos);
-    CHECK(text.find("file:///tmp/mcpr-root") != std::string::npos);
+    CHECK(text.find(test_root_uri) != std::string::npos);
     CHECK(rec.requests("roots/list").size() >= 1);
     CHECK(f.stats().listening_opened >= 1);
     CHECK(f.stats().requests_answered >= 1);
